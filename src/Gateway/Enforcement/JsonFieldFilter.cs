@@ -1,0 +1,493 @@
+using System.Buffers;
+using System.Text.Json;
+using System.Text.Unicode;
+
+namespace ConsentGateway.Enforcement;
+
+internal enum JsonFilterStatus : byte
+{
+    Ok,
+    Malformed,
+    TooDeep,
+    InvalidUtf8,
+    Blocked,
+}
+
+/// <summary>Bit i of <see cref="WithheldMask"/> is set when path i withheld at least one value.</summary>
+internal readonly record struct JsonFilterResult(JsonFilterStatus Status, ulong WithheldMask);
+
+/// <summary>
+/// Removes, redacts or pseudonymises the values addressed by a fixed set of <see cref="JsonPath"/>s in
+/// one streaming pass (reader → writer, no DOM), re-serialising everything it forwards so the receiver
+/// sees exactly the names that were checked. Thread-safe: all per-call state lives on the stack or in
+/// per-thread scratch.
+/// </summary>
+internal sealed class JsonFieldFilter
+{
+    public const int MaxPaths = 64;
+    public const int MaxSupportedDepth = 4096;
+
+    private const int StackSetWords = 512;
+    private const int StackNameChars = 256;
+
+    private readonly JsonPathMatcher _matcher;
+    private readonly bool _caseSensitive;
+    private readonly int _maxDepth;
+
+    public JsonFieldFilter(IReadOnlyList<JsonPath> paths, bool caseSensitive, int maxDepth)
+    {
+        ArgumentNullException.ThrowIfNull(paths);
+        if (paths.Count > MaxPaths)
+        {
+            throw new ArgumentException($"A body filter supports at most {MaxPaths} paths (got {paths.Count}).", nameof(paths));
+        }
+
+        for (int i = 0; i < paths.Count; i++)
+        {
+            if (paths[i] is null || paths[i].Segments.Count == 0)
+            {
+                throw new ArgumentException($"Path {i} is missing or was not created by JsonPath.TryParse.", nameof(paths));
+            }
+        }
+
+        ArgumentOutOfRangeException.ThrowIfLessThan(maxDepth, 1);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(maxDepth, MaxSupportedDepth);
+
+        _matcher = new JsonPathMatcher(paths);
+        _caseSensitive = caseSensitive;
+        _maxDepth = maxDepth;
+        PathCount = paths.Count;
+    }
+
+    public int PathCount { get; }
+
+    public JsonFilterResult Filter(ReadOnlySpan<byte> utf8Json, ReadOnlySpan<FieldAction> actions, IBufferWriter<byte> output, Pseudonymizer? pseudonymizer, ReadOnlySpan<byte> subjectUtf8)
+    {
+        ArgumentNullException.ThrowIfNull(output);
+        if (actions.Length < PathCount)
+        {
+            throw new ArgumentException($"Expected an action for each of the {PathCount} paths.", nameof(actions));
+        }
+
+        // A BOM is accepted by some stacks and rejected by others; refusing it keeps both sides agreeing.
+        if (utf8Json.IsEmpty || utf8Json.StartsWith("\uFEFF"u8))
+        {
+            return new JsonFilterResult(JsonFilterStatus.Malformed, 0);
+        }
+
+        // The reader only validates UTF-8 when a string is materialised, and skipped values never are.
+        if (!Utf8.IsValid(utf8Json))
+        {
+            return new JsonFilterResult(JsonFilterStatus.InvalidUtf8, 0);
+        }
+
+        ulong denied = 0;
+        for (int i = 0; i < PathCount; i++)
+        {
+            if (actions[i] != FieldAction.Allow)
+            {
+                denied |= 1UL << i;
+            }
+        }
+
+        // One active set per nesting level plus one for the pending child, and one element mask per level.
+        int levels = _maxDepth + 2;
+        int setWords = levels * _matcher.Words;
+        ulong[]? rentedSets = null;
+        Span<ulong> sets = setWords <= StackSetWords
+            ? stackalloc ulong[StackSetWords]
+            : (rentedSets = ArrayPool<ulong>.Shared.Rent(setWords));
+        ulong[]? rentedElements = null;
+        Span<ulong> elementMatches = levels <= StackSetWords
+            ? stackalloc ulong[StackSetWords]
+            : (rentedElements = ArrayPool<ulong>.Shared.Rent(levels));
+        int nameChars = 3 * _matcher.MaxNameLength;
+        char[]? rentedChars = null;
+        Span<char> nameBuffer = nameChars <= StackNameChars
+            ? stackalloc char[StackNameChars]
+            : (rentedChars = ArrayPool<char>.Shared.Rent(nameChars));
+
+        var scratch = JsonFilterScratch.Rent();
+        try
+        {
+            var run = new Run
+            {
+                Reader = new Utf8JsonReader(utf8Json, new JsonReaderOptions { MaxDepth = _maxDepth + 1 }),
+                Writer = scratch.Writer(output, _maxDepth),
+                Scratch = scratch,
+                Input = utf8Json,
+                Actions = actions,
+                Denied = denied,
+                Sets = sets[..setWords],
+                ElementMatches = elementMatches[..levels],
+                NameBuffer = nameBuffer,
+                Pseudonymizer = pseudonymizer,
+                Subject = subjectUtf8,
+            };
+
+            JsonFilterStatus status;
+            try
+            {
+                status = Walk(ref run);
+            }
+            catch (JsonException)
+            {
+                status = JsonFilterStatus.Malformed;
+            }
+            catch (InvalidOperationException)
+            {
+                // CopyString throws this for escapes that do not decode (a lone "\ud800").
+                status = JsonFilterStatus.Malformed;
+            }
+
+            if (status == JsonFilterStatus.Ok && run.Blocked)
+            {
+                status = JsonFilterStatus.Blocked;
+            }
+
+            if (status == JsonFilterStatus.Ok)
+            {
+                run.Writer.Flush();
+            }
+
+            return new JsonFilterResult(status, status is JsonFilterStatus.Ok or JsonFilterStatus.Blocked ? run.Withheld : 0);
+        }
+        finally
+        {
+            scratch.Return();
+            if (rentedSets is not null)
+            {
+                ArrayPool<ulong>.Shared.Return(rentedSets);
+            }
+
+            if (rentedElements is not null)
+            {
+                ArrayPool<ulong>.Shared.Return(rentedElements);
+            }
+
+            if (rentedChars is not null)
+            {
+                ArrayPool<char>.Shared.Return(rentedChars);
+            }
+        }
+    }
+
+    private JsonFilterStatus Walk(ref Run run)
+    {
+        ref var reader = ref run.Reader;
+        if (!reader.Read())
+        {
+            return JsonFilterStatus.Malformed;
+        }
+
+        // The root can never be matched ('$' alone is not a valid path); its set is every path's start.
+        _matcher.WriteInitial(SetAt(ref run, 1));
+        int level = 0;
+        var status = HandleValue(ref run, FieldAction.Allow, ref level);
+        while (status == JsonFilterStatus.Ok && level > 0)
+        {
+            if (!reader.Read())
+            {
+                return JsonFilterStatus.Malformed;
+            }
+
+            switch (reader.TokenType)
+            {
+                case JsonTokenType.EndObject:
+                    run.Writer.WriteEndObject();
+                    level--;
+                    break;
+                case JsonTokenType.EndArray:
+                    run.Writer.WriteEndArray();
+                    level--;
+                    break;
+                case JsonTokenType.PropertyName:
+                    {
+                        var name = Unescaped(ref run);
+                        var probe = new JsonPropertyNameProbe(name, run.NameBuffer);
+                        ulong matched = _matcher.StepProperty(SetAt(ref run, level), ref probe, SetAt(ref run, level + 1), _caseSensitive);
+                        var action = Resolve(ref run, matched);
+                        if (action is FieldAction.Allow or FieldAction.Redact or FieldAction.Hash)
+                        {
+                            // Escaped names were unescaped above, so the writer re-escapes them canonically.
+                            run.Writer.WritePropertyName(name);
+                        }
+
+                        if (!reader.Read())
+                        {
+                            return JsonFilterStatus.Malformed;
+                        }
+
+                        status = HandleValue(ref run, action, ref level);
+                        break;
+                    }
+
+                default:
+                    // A value not preceded by a name is an array element; the array's element set already
+                    // sits in the slot above it (see HandleValue), and survives nested containers.
+                    status = HandleValue(ref run, Resolve(ref run, run.ElementMatches[level]), ref level);
+                    break;
+            }
+        }
+
+        if (status != JsonFilterStatus.Ok)
+        {
+            return status;
+        }
+
+        // Throws on trailing content (multiple values are not allowed); only whitespace may follow.
+        return reader.Read() ? JsonFilterStatus.Malformed : JsonFilterStatus.Ok;
+    }
+
+    /// <summary>The effective action for a value matched by <paramref name="matched"/>, recording what it withholds.</summary>
+    private static FieldAction Resolve(ref Run run, ulong matched)
+    {
+        ulong denied = matched & run.Denied;
+        if (denied == 0)
+        {
+            return FieldAction.Allow;
+        }
+
+        run.Withheld |= denied;
+        var action = FieldAction.Allow;
+        while (denied != 0)
+        {
+            int i = System.Numerics.BitOperations.TrailingZeroCount(denied);
+            denied &= denied - 1;
+            if (run.Actions[i] > action)
+            {
+                action = run.Actions[i];
+            }
+        }
+
+        // Without a key there is no safe pseudonym; removing the value is the closest fail-closed outcome.
+        return action == FieldAction.Hash && run.Pseudonymizer is null ? FieldAction.Strip : action;
+    }
+
+    /// <summary>
+    /// Handles the value whose first token the reader is on. An allowed container is opened (the caller's
+    /// loop walks its content, with its active set already in slot level + 1); anything else is consumed whole.
+    /// </summary>
+    private JsonFilterStatus HandleValue(ref Run run, FieldAction action, ref int level)
+    {
+        ref var reader = ref run.Reader;
+        switch (action)
+        {
+            case FieldAction.Block:
+                run.Blocked = true;
+                return Consume(ref run, null);
+            case FieldAction.Strip:
+                return Consume(ref run, null);
+            case FieldAction.Redact:
+                run.Writer.WriteNullValue();
+                return Consume(ref run, null);
+            case FieldAction.Hash:
+                return WritePseudonym(ref run);
+        }
+
+        switch (reader.TokenType)
+        {
+            case JsonTokenType.StartObject:
+                if (reader.CurrentDepth >= _maxDepth)
+                {
+                    return JsonFilterStatus.TooDeep;
+                }
+
+                run.Writer.WriteStartObject();
+                level++;
+                return JsonFilterStatus.Ok;
+            case JsonTokenType.StartArray:
+                if (reader.CurrentDepth >= _maxDepth)
+                {
+                    return JsonFilterStatus.TooDeep;
+                }
+
+                run.Writer.WriteStartArray();
+                level++;
+
+                // Every element steps alike, so step once; nested containers only write to higher slots.
+                run.ElementMatches[level] = _matcher.StepElement(SetAt(ref run, level), SetAt(ref run, level + 1));
+                return JsonFilterStatus.Ok;
+            case JsonTokenType.String:
+                if (reader.ValueIsEscaped)
+                {
+                    run.Writer.WriteStringValue(Unescaped(ref run));
+                }
+                else
+                {
+                    // Nothing to normalise: copy the token, quotes included.
+                    run.Writer.WriteRawValue(run.Input.Slice((int)reader.TokenStartIndex, reader.ValueSpan.Length + 2), skipInputValidation: true);
+                }
+
+                return JsonFilterStatus.Ok;
+            default:
+                WriteScalar(ref reader, run.Writer);
+                return JsonFilterStatus.Ok;
+        }
+    }
+
+    private JsonFilterStatus WritePseudonym(ref Run run)
+    {
+        ref var reader = ref run.Reader;
+        ReadOnlySpan<byte> value;
+        switch (reader.TokenType)
+        {
+            case JsonTokenType.String:
+                value = reader.ValueSpan;
+                break;
+            case JsonTokenType.StartObject:
+            case JsonTokenType.StartArray:
+                {
+                    // Hash the compact canonical form, so formatting and escaping do not change the pseudonym.
+                    var hashWriter = run.Scratch.HashWriter(_maxDepth);
+                    var status = Consume(ref run, hashWriter);
+                    if (status != JsonFilterStatus.Ok)
+                    {
+                        return status;
+                    }
+
+                    hashWriter.Flush();
+                    value = run.Scratch.HashWritten;
+                    break;
+                }
+
+            default:
+                // Numbers, true, false, null: their text as sent.
+                value = reader.ValueSpan;
+                break;
+        }
+
+        Span<byte> pseudonym = stackalloc byte[Pseudonymizer.Length];
+        run.Pseudonymizer!.Write(run.Subject, value, pseudonym);
+        run.Writer.WriteStringValue(pseudonym);
+        return JsonFilterStatus.Ok;
+    }
+
+    /// <summary>
+    /// Reads through the value whose first token the reader is on, writing its canonical compact form to
+    /// <paramref name="writer"/> when given. Values that are withheld are still checked for depth and bad
+    /// escapes, so whether a body is accepted never depends on the subject's consent.
+    /// </summary>
+    private JsonFilterStatus Consume(ref Run run, Utf8JsonWriter? writer)
+    {
+        ref var reader = ref run.Reader;
+        int startDepth = reader.CurrentDepth;
+        while (true)
+        {
+            switch (reader.TokenType)
+            {
+                case JsonTokenType.StartObject:
+                case JsonTokenType.StartArray:
+                    if (reader.CurrentDepth >= _maxDepth)
+                    {
+                        return JsonFilterStatus.TooDeep;
+                    }
+
+                    if (reader.TokenType == JsonTokenType.StartObject)
+                    {
+                        writer?.WriteStartObject();
+                    }
+                    else
+                    {
+                        writer?.WriteStartArray();
+                    }
+
+                    break;
+                case JsonTokenType.EndObject:
+                    writer?.WriteEndObject();
+                    break;
+                case JsonTokenType.EndArray:
+                    writer?.WriteEndArray();
+                    break;
+                case JsonTokenType.PropertyName:
+                    {
+                        var name = Unescaped(ref run);
+                        writer?.WritePropertyName(name);
+                        break;
+                    }
+
+                case JsonTokenType.String:
+                    {
+                        var value = Unescaped(ref run);
+                        writer?.WriteStringValue(value);
+                        break;
+                    }
+
+                default:
+                    if (writer is not null)
+                    {
+                        WriteScalar(ref reader, writer);
+                    }
+
+                    break;
+            }
+
+            if (reader.CurrentDepth == startDepth && reader.TokenType is not (JsonTokenType.StartObject or JsonTokenType.StartArray))
+            {
+                return JsonFilterStatus.Ok;
+            }
+
+            if (!reader.Read())
+            {
+                return JsonFilterStatus.Malformed;
+            }
+        }
+    }
+
+    private static void WriteScalar(ref Utf8JsonReader reader, Utf8JsonWriter writer)
+    {
+        switch (reader.TokenType)
+        {
+            case JsonTokenType.Number:
+                // The original text: 1e400 or 2^53+1 would not survive a round trip through double.
+                writer.WriteRawValue(reader.ValueSpan, skipInputValidation: true);
+                break;
+            case JsonTokenType.True:
+                writer.WriteBooleanValue(true);
+                break;
+            case JsonTokenType.False:
+                writer.WriteBooleanValue(false);
+                break;
+            case JsonTokenType.Null:
+                writer.WriteNullValue();
+                break;
+            default:
+                throw new JsonException($"Unexpected token {reader.TokenType}.");
+        }
+    }
+
+    /// <summary>The unescaped UTF-8 of the current string or name; valid until the next call.</summary>
+    private static ReadOnlySpan<byte> Unescaped(scoped ref Run run)
+    {
+        ref var reader = ref run.Reader;
+        if (!reader.ValueIsEscaped)
+        {
+            return reader.ValueSpan;
+        }
+
+        // Unescaping never lengthens; CopyString also rejects escapes that are not valid UTF-16.
+        var buffer = run.Scratch.Bytes(reader.ValueSpan.Length);
+        int written = reader.CopyString(buffer);
+        return buffer.AsSpan(0, written);
+    }
+
+    private Span<ulong> SetAt(scoped ref Run run, int level) => run.Sets.Slice(level * _matcher.Words, _matcher.Words);
+
+    /// <summary>Everything one call needs, passed by reference so the walk stays allocation-free.</summary>
+    private ref struct Run
+    {
+        public Utf8JsonReader Reader;
+        public Utf8JsonWriter Writer;
+        public JsonFilterScratch Scratch;
+        public ReadOnlySpan<byte> Input;
+        public ReadOnlySpan<FieldAction> Actions;
+        public ulong Denied;
+        public ulong Withheld;
+        public bool Blocked;
+        public Span<ulong> Sets;
+        public Span<ulong> ElementMatches;
+        public Span<char> NameBuffer;
+        public Pseudonymizer? Pseudonymizer;
+        public ReadOnlySpan<byte> Subject;
+    }
+}

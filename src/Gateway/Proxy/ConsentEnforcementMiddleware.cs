@@ -1,0 +1,317 @@
+using System.Diagnostics;
+using ConsentGateway.Consent;
+using ConsentGateway.Enforcement;
+using ConsentGateway.Hosting;
+using ConsentGateway.Observability;
+using ConsentGateway.Policy;
+using Yarp.ReverseProxy.Forwarder;
+using Yarp.ReverseProxy.Model;
+
+namespace ConsentGateway.Proxy;
+
+/// <summary>
+/// The request side of enforcement, running inside YARP's proxy pipeline just before the
+/// forwarder: authenticate the caller, resolve purpose and subject, look up consent, decide per
+/// rule, filter headers, query and body, then hand the (possibly replaced) request to YARP.
+/// Nothing is forwarded unless every step succeeded. The response side runs in
+/// <see cref="ResponseEnforcementTransform"/> with the <see cref="ConsentExchange"/> stored here.
+/// </summary>
+internal sealed partial class ConsentEnforcementMiddleware(
+    RequestDelegate next,
+    PolicyProvider policies,
+    IConsentLookup consent,
+    Pseudonymizer pseudonymizer,
+    GatewayMetrics metrics,
+    TimeProvider time,
+    ILogger<ConsentEnforcementMiddleware> logger)
+{
+    public async Task InvokeAsync(HttpContext context)
+    {
+        var started = Stopwatch.GetTimestamp();
+        var policy = policies.Current;
+        var routeId = context.GetReverseProxyFeature().Route.Config.RouteId;
+        ConsentHeaders.RemoveForged(context.Request.Headers);
+
+        if (!policy.Routes.TryGetValue(routeId, out var route))
+        {
+            LogRouteWithoutPolicy(logger, routeId);
+            await Reject(context, Problem.RoutePolicyMissing, routeId, "none", started).ConfigureAwait(false);
+            return;
+        }
+
+        Purpose? purpose = null;
+        var problem = RequestIdentity.AuthenticateCaller(context.Request, policy, out var caller)
+            ?? RequestIdentity.ResolvePurpose(context.Request, route, policy, caller!, out purpose);
+        if (problem is not null)
+        {
+            await Reject(context, problem, routeId, "none", started).ConfigureAwait(false);
+            return;
+        }
+
+        using var body = new RequestBody();
+        problem = await ReadBodyIfNeeded(context, route, policy.Limits, body).ConfigureAwait(false);
+        string subject = string.Empty;
+        if (problem is null)
+        {
+            if (route.SubjectFrom == SubjectFrom.Body)
+            {
+                problem = body.Bytes is null
+                    ? Problem.SubjectMissing
+                    : RequestIdentity.ResolveFromBody(body.Bytes.WrittenSpan, route, policy.Limits.MaxJsonDepth, out subject);
+            }
+            else
+            {
+                (problem, subject) = await RequestIdentity.ResolveSubjectAsync(context, route).ConfigureAwait(false);
+            }
+        }
+
+        if (problem is not null)
+        {
+            await Reject(context, problem, routeId, purpose!.Name, started).ConfigureAwait(false);
+            return;
+        }
+
+        var allowed = await Decide(context, purpose!, subject).ConfigureAwait(false);
+        var exchange = new ConsentExchange
+        {
+            Route = route,
+            Purpose = purpose!,
+            Subject = subject,
+            SubjectUtf8 = RequestIdentity.SubjectBytes(subject),
+            DeniedMask = route.AllRulesMask & ~(allowed ? route.DeclaredByPurpose[purpose!.Index] : 0UL),
+            MaxResponseBodyBytes = policy.Limits.MaxResponseBodyBytes,
+        };
+
+        problem = FilterRequest(context, exchange, body);
+        if (problem is not null)
+        {
+            var categories = exchange.Blocked ? exchange.CategoryList(exchange.WithheldMask) : null;
+            CountWithheld(exchange, exchange.WithheldMask);
+            await Reject(context, problem, routeId, purpose!.Name, started, categories).ConfigureAwait(false);
+            return;
+        }
+
+        context.Features.Set(exchange);
+        await next(context).ConfigureAwait(false);
+
+        if (context.GetForwarderErrorFeature() is { } error && !context.Response.HasStarted)
+        {
+            var upstream = error.Error is ForwarderError.RequestTimedOut ? Problem.UpstreamTimeout : Problem.UpstreamUnavailable;
+            await upstream.WriteAsync(context).ConfigureAwait(false);
+        }
+
+        CountWithheld(exchange, exchange.WithheldMask);
+        var decision = exchange.Blocked ? "blocked"
+            : exchange.ResponseFailed || context.GetForwarderErrorFeature() is not null ? "error"
+            : exchange.WithheldMask == 0 ? "allowed"
+            : exchange.IsReport ? "reported" : "filtered";
+        Finish(routeId, purpose!.Name, decision, started);
+    }
+
+    private async ValueTask<bool> Decide(HttpContext context, Purpose purpose, string subject)
+    {
+        if (!ConsentEvaluator.NeedsLookup(purpose))
+        {
+            return true;
+        }
+
+        var lookup = await consent.LookupAsync(subject, context.RequestAborted).ConfigureAwait(false);
+        var gpc = context.Request.Headers.TryGetValue("Sec-GPC", out var gpcValues) && gpcValues.Contains("1");
+        return ConsentEvaluator.Allows(purpose, lookup, gpc, time.GetUtcNow());
+    }
+
+    private static async ValueTask<Problem?> ReadBodyIfNeeded(HttpContext context, RoutePolicy route, PolicyLimits limits, RequestBody body)
+    {
+        var request = context.Request;
+        var needsBody = route.Request.HasBodyRules || route.SubjectFrom == SubjectFrom.Body;
+        var canHaveBody = context.Features.Get<Microsoft.AspNetCore.Http.Features.IHttpRequestBodyDetectionFeature>()?.CanHaveBody ?? request.ContentLength > 0;
+        if (!needsBody || !canHaveBody || request.ContentLength == 0)
+        {
+            return null;
+        }
+
+        if (!JsonBody.IsInspectable(request.ContentType))
+        {
+            return Problem.UnsupportedMediaType;
+        }
+
+        if (request.ContentLength > limits.MaxRequestBodyBytes)
+        {
+            return Problem.BodyTooLarge;
+        }
+
+        body.Bytes = new PooledBufferWriter((int)Math.Min(request.ContentLength ?? 16 * 1024, limits.MaxRequestBodyBytes));
+        var status = await JsonBody.ReadAsync(request.Body, request.Headers.ContentEncoding, limits.MaxRequestBodyBytes, body.Bytes, context.RequestAborted).ConfigureAwait(false);
+        return status switch
+        {
+            BodyReadStatus.TooLarge => Problem.BodyTooLarge,
+            BodyReadStatus.UnsupportedEncoding => Problem.UnsupportedEncoding,
+            BodyReadStatus.CorruptEncoding => Problem.JsonMalformed,
+            _ => null,
+        };
+    }
+
+    /// <summary>Applies request-direction rules. Returns the problem that stops the request, if any.</summary>
+    private Problem? FilterRequest(HttpContext context, ConsentExchange exchange, RequestBody body)
+    {
+        var request = context.Request;
+        var rules = exchange.Route.Request;
+        var report = exchange.IsReport;
+        var blocked = false;
+        ulong withheld = 0;
+        if (rules.HeaderRules.Length > 0)
+        {
+            withheld |= HeaderFieldFilter.Apply(request.Headers, rules.HeaderRules, exchange.DeniedMask, report, pseudonymizer, exchange.Subject, ref blocked);
+        }
+
+        if (rules.QueryRules.Length > 0)
+        {
+            withheld |= HeaderFieldFilter.ApplyQuery(request, rules.QueryRules, exchange.DeniedMask, report, pseudonymizer, exchange.Subject, ref blocked);
+        }
+
+        if (body.Bytes is not null && rules.BodyFilter is { } filter)
+        {
+            var started = Stopwatch.GetTimestamp();
+            var output = new PooledBufferWriter(body.Bytes.WrittenCount);
+            context.Response.RegisterForDispose(output);
+            Span<FieldAction> actions = stackalloc FieldAction[rules.BodyRules.Length];
+            BodyActions.Fill(rules.BodyRules, exchange.DeniedMask, actions);
+            var result = filter.Filter(body.Bytes.WrittenSpan, actions, output, pseudonymizer, exchange.SubjectUtf8);
+            metrics.EnforcementDuration.WithLabels("request").Observe(Stopwatch.GetElapsedTime(started).TotalSeconds);
+            switch (result.Status)
+            {
+                case JsonFilterStatus.Malformed: return Problem.JsonMalformed;
+                case JsonFilterStatus.TooDeep: return Problem.JsonTooDeep;
+                case JsonFilterStatus.InvalidUtf8: return Problem.JsonInvalidUtf8;
+                case JsonFilterStatus.Blocked: blocked = true; break;
+            }
+
+            withheld |= BodyActions.ToRuleMask(rules.BodyRules, result.WithheldMask);
+            if (!report)
+            {
+                // The upstream sees exactly the re-serialised document the gateway checked.
+                ReplaceBody(request, output);
+            }
+        }
+
+        if (body.Bytes is not null && request.Body is not ReadOnlyMemoryStream)
+        {
+            // The body was consumed to find the subject or to report on it: forward it as read.
+            ReplaceBody(request, body.Bytes);
+        }
+
+        exchange.WithheldMask = withheld;
+        exchange.RequestWithheldMask = withheld;
+        if (blocked && !report)
+        {
+            exchange.Blocked = true;
+            return Problem.Blocked;
+        }
+
+        if (!exchange.Route.Response.IsEmpty && !report)
+        {
+            // The response filter must see plain, whole JSON: no compression, no partial ranges.
+            request.Headers.Remove("Accept-Encoding");
+            request.Headers.Remove("Range");
+            request.Headers.Remove("If-Range");
+        }
+
+        var headers = request.Headers;
+        if (report)
+        {
+            headers[ConsentHeaders.Decision] = ConsentHeaders.Allowed;
+            if (withheld != 0)
+            {
+                headers[ConsentHeaders.WouldWithhold] = exchange.WithheldCategories(withheld);
+            }
+        }
+        else
+        {
+            headers[ConsentHeaders.Decision] = withheld == 0 ? ConsentHeaders.Allowed : ConsentHeaders.Filtered;
+            if (withheld != 0)
+            {
+                headers[ConsentHeaders.Withheld] = exchange.WithheldCategories(withheld);
+            }
+        }
+
+        return null;
+    }
+
+    private static void ReplaceBody(HttpRequest request, PooledBufferWriter content)
+    {
+        request.Body = new ReadOnlyMemoryStream(content.WrittenMemory);
+        request.ContentLength = content.WrittenCount;
+        request.Headers.Remove("Transfer-Encoding");
+        request.Headers.Remove("Content-Encoding");
+    }
+
+    private void CountWithheld(ConsentExchange exchange, ulong mask)
+    {
+        if (mask == 0)
+        {
+            return;
+        }
+
+        foreach (var rule in exchange.Route.Rules)
+        {
+            if ((mask & (1UL << rule.Index)) != 0)
+            {
+                metrics.FieldsWithheld.WithLabels(exchange.Route.RouteId, exchange.Purpose.Name, rule.Category, ActionLabel(rule.DeniedAction, exchange.IsReport)).Inc();
+            }
+        }
+
+        if (logger.IsEnabled(LogLevel.Information))
+        {
+            var categories = exchange.WithheldCategories(mask);
+            LogWithheld(logger, exchange.Route.RouteId, exchange.Purpose.Name, exchange.IsReport, categories);
+        }
+    }
+
+    private static string ActionLabel(FieldAction action, bool report) => (action, report) switch
+    {
+        (FieldAction.Strip, false) => "strip",
+        (FieldAction.Redact, false) => "redact",
+        (FieldAction.Hash, false) => "hash",
+        (FieldAction.Block, false) => "block",
+        (FieldAction.Strip, true) => "would-strip",
+        (FieldAction.Redact, true) => "would-redact",
+        (FieldAction.Hash, true) => "would-hash",
+        _ => "would-block",
+    };
+
+    private async Task Reject(HttpContext context, Problem problem, string routeId, string purpose, long started, List<string>? categories = null)
+    {
+        await problem.WriteAsync(context, extensionName: categories is null ? null : "categories", extensions: categories).ConfigureAwait(false);
+        if (categories is not null)
+        {
+            context.Response.Headers[ConsentHeaders.Decision] = "blocked";
+            context.Response.Headers[ConsentHeaders.Withheld] = string.Join(',', categories);
+        }
+
+        LogRejected(logger, routeId, purpose, problem.Slug, problem.Status);
+        Finish(routeId, purpose, problem == Problem.Blocked ? "blocked" : "rejected", started);
+    }
+
+    private void Finish(string routeId, string purpose, string decision, long started)
+    {
+        metrics.Requests.WithLabels(routeId, purpose, decision).Inc();
+        metrics.RequestDuration.WithLabels(routeId).Observe(Stopwatch.GetElapsedTime(started).TotalSeconds);
+    }
+
+    /// <summary>The buffered request body, whose pooled memory lives until the request ends.</summary>
+    private sealed class RequestBody : IDisposable
+    {
+        public PooledBufferWriter? Bytes { get; set; }
+
+        public void Dispose() => Bytes?.Dispose();
+    }
+
+    [LoggerMessage(EventId = 2001, Level = LogLevel.Error, Message = "Route {RouteId} has no consent policy; request refused")]
+    private static partial void LogRouteWithoutPolicy(ILogger logger, string routeId);
+
+    [LoggerMessage(EventId = 2002, Level = LogLevel.Information, Message = "Request refused on route {RouteId} for purpose {Purpose}: {Problem} ({Status})")]
+    private static partial void LogRejected(ILogger logger, string routeId, string purpose, string problem, int status);
+
+    [LoggerMessage(EventId = 2003, Level = LogLevel.Information, Message = "Route {RouteId} purpose {Purpose} report={Report}: withheld categories {Categories}")]
+    private static partial void LogWithheld(ILogger logger, string routeId, string purpose, bool report, string categories);
+}

@@ -1,0 +1,41 @@
+namespace ConsentGateway.Proxy;
+
+/// <summary>The headers through which the gateway says what it did (SPEC §4).</summary>
+internal static class ConsentHeaders
+{
+    public const string Decision = "X-Consent-Decision";
+    public const string Withheld = "X-Consent-Withheld";
+
+    /// <summary>Report mode: what enforcement would have withheld.</summary>
+    public const string WouldWithhold = "X-Consent-Would-Withhold";
+
+    public const string Allowed = "allowed";
+    public const string Filtered = "filtered";
+
+    /// <summary>
+    /// Removes every X-Consent-* header (and X_Consent_* spelling) so nobody upstream or downstream
+    /// can forge the gateway's statements.
+    /// </summary>
+    public static void RemoveForged(IHeaderDictionary headers)
+    {
+        List<string>? forged = null;
+        foreach (var header in headers)
+        {
+            if (header.Key.Length >= 10 && header.Key.AsSpan(0, 2).Equals("X-", StringComparison.OrdinalIgnoreCase) | header.Key.AsSpan(0, 2).Equals("X_", StringComparison.OrdinalIgnoreCase)
+                && header.Key.AsSpan(2, 8).Equals("Consent-", StringComparison.OrdinalIgnoreCase) | header.Key.AsSpan(2, 8).Equals("Consent_", StringComparison.OrdinalIgnoreCase))
+            {
+                (forged ??= []).Add(header.Key);
+            }
+        }
+
+        if (forged is null)
+        {
+            return;
+        }
+
+        foreach (var key in forged)
+        {
+            headers.Remove(key);
+        }
+    }
+}

@@ -1,0 +1,69 @@
+using ConsentGateway.Enforcement;
+using ConsentGateway.Hosting;
+using Microsoft.AspNetCore.Authentication.JwtBearer;
+using Microsoft.Extensions.Options;
+using Microsoft.IdentityModel.Tokens;
+
+namespace ConsentGateway.Proxy;
+
+internal static class ProxyServiceCollectionExtensions
+{
+    public static IServiceCollection AddConsentProxy(this IServiceCollection services, IConfiguration configuration)
+    {
+        services.AddReverseProxy()
+            .LoadFromConfig(configuration.GetSection("ReverseProxy"))
+            .AddTransforms<ResponseEnforcementTransform>();
+        services.AddSingleton(sp => new Pseudonymizer(sp.GetRequiredService<IOptions<GatewayOptions>>().Value.HashKeyBytes()));
+
+        var jwt = configuration.GetSection("Jwt");
+        if (jwt.Exists())
+        {
+            AddJwt(services, jwt);
+        }
+
+        return services;
+    }
+
+    /// <summary>
+    /// Subject ids taken from a bearer token: issuer, audience and algorithms pinned, signature,
+    /// expiry and lifetime required, near-zero clock skew.
+    /// </summary>
+    private static void AddJwt(IServiceCollection services, IConfigurationSection jwt)
+    {
+        var issuer = jwt["Issuer"] ?? throw new InvalidOperationException("Jwt:Issuer is required when a Jwt section is present.");
+        var audience = jwt["Audience"] ?? throw new InvalidOperationException("Jwt:Audience is required when a Jwt section is present.");
+        var key = jwt["SigningKey"] ?? throw new InvalidOperationException("Jwt:SigningKey (base64, at least 32 bytes, HS256) is required when a Jwt section is present.");
+        byte[] keyBytes;
+        try
+        {
+            keyBytes = Convert.FromBase64String(key);
+        }
+        catch (FormatException)
+        {
+            throw new InvalidOperationException("Jwt:SigningKey is not valid base64.");
+        }
+
+        if (keyBytes.Length < 32)
+        {
+            throw new InvalidOperationException("Jwt:SigningKey must be at least 32 bytes.");
+        }
+
+        var algorithms = jwt.GetSection("Algorithms").Get<string[]>() is { Length: > 0 } configured ? configured : [SecurityAlgorithms.HmacSha256];
+        services.AddAuthentication().AddJwtBearer(JwtBearerDefaults.AuthenticationScheme, o =>
+        {
+            o.MapInboundClaims = false;
+            o.RequireHttpsMetadata = false;
+            o.TokenValidationParameters = new TokenValidationParameters
+            {
+                ValidIssuer = issuer,
+                ValidAudience = audience,
+                ValidAlgorithms = algorithms,
+                IssuerSigningKey = new SymmetricSecurityKey(keyBytes),
+                RequireSignedTokens = true,
+                RequireExpirationTime = true,
+                ValidateLifetime = true,
+                ClockSkew = TimeSpan.FromSeconds(5),
+            };
+        });
+    }
+}

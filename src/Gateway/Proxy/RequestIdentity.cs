@@ -1,0 +1,125 @@
+using System.Text;
+using ConsentGateway.Enforcement;
+using ConsentGateway.Hosting;
+using ConsentGateway.Policy;
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.Authentication.JwtBearer;
+
+namespace ConsentGateway.Proxy;
+
+/// <summary>Who is calling, for which purpose, about whom: each answer or the problem that stops the request.</summary>
+internal static class RequestIdentity
+{
+    public const string ApiKeyHeader = "X-Api-Key";
+    private const string ApiKeyAlias = "X_Api_Key";
+
+    public static Problem? AuthenticateCaller(HttpRequest request, CompiledPolicy policy, out Caller? caller)
+    {
+        caller = null;
+        switch (SingleValueHeader.Read(request.Headers, ApiKeyHeader, ApiKeyAlias, out var key))
+        {
+            case SingleValue.Missing: return Problem.ApiKeyMissing;
+            case SingleValue.Ambiguous: return Problem.ApiKeyAmbiguous;
+        }
+
+        Span<char> hash = stackalloc char[Sha256Hex.Length];
+        Sha256Hex.Compute(key, hash);
+        var lookup = policy.CallersByKeyHash.GetAlternateLookup<ReadOnlySpan<char>>();
+        return lookup.TryGetValue(hash, out caller) ? null : Problem.ApiKeyInvalid;
+    }
+
+    public static Problem? ResolvePurpose(HttpRequest request, RoutePolicy route, CompiledPolicy policy, Caller caller, out Purpose? purpose)
+    {
+        purpose = route.FixedPurpose;
+        if (purpose is null)
+        {
+            switch (SingleValueHeader.Read(request.Headers, route.PurposeHeader, route.PurposeHeaderAlias, out var name))
+            {
+                case SingleValue.Missing: return Problem.PurposeMissing;
+                case SingleValue.Ambiguous: return Problem.PurposeAmbiguous;
+            }
+
+            if (!policy.Purposes.TryGetValue(name, out purpose))
+            {
+                return Problem.PurposeUnknown;
+            }
+        }
+
+        return caller.MayUse(purpose) ? null : Problem.PurposeNotAllowed;
+    }
+
+    /// <summary>
+    /// Resolves the subject from every source but the body (which needs the buffered body; see
+    /// <see cref="ResolveFromBody"/>).
+    /// </summary>
+    public static async ValueTask<(Problem? Problem, string Subject)> ResolveSubjectAsync(HttpContext context, RoutePolicy route)
+    {
+        var request = context.Request;
+        string subject;
+        SingleValue status;
+        switch (route.SubjectFrom)
+        {
+            case SubjectFrom.Header:
+                status = SingleValueHeader.Read(request.Headers, route.SubjectName, route.SubjectHeaderAlias, out subject);
+                break;
+            case SubjectFrom.Query:
+                status = SingleValueHeader.Single(request.Query[route.SubjectName], out subject);
+                break;
+            case SubjectFrom.Route:
+                subject = request.RouteValues.TryGetValue(route.SubjectName, out var v) ? v as string ?? string.Empty : string.Empty;
+                status = subject.Length == 0 ? SingleValue.Missing : SingleValue.Present;
+                break;
+            case SubjectFrom.Jwt:
+                var auth = await context.AuthenticateAsync(JwtBearerDefaults.AuthenticationScheme).ConfigureAwait(false);
+                if (!auth.Succeeded || auth.Principal is null)
+                {
+                    return (Problem.TokenInvalid, string.Empty);
+                }
+
+                var claims = auth.Principal.FindAll(route.SubjectName).Select(c => c.Value);
+                status = SingleValueHeader.Single(new Microsoft.Extensions.Primitives.StringValues(claims.ToArray()), out subject);
+                break;
+            default:
+                return (Problem.SubjectMissing, string.Empty);
+        }
+
+        return (Check(status, subject), subject);
+    }
+
+    public static Problem? ResolveFromBody(ReadOnlySpan<byte> body, RoutePolicy route, int maxDepth, out string subject)
+    {
+        subject = string.Empty;
+        var status = JsonPointerReader.TryRead(body, route.SubjectName, route.CaseSensitive, maxDepth, out var value);
+        return status switch
+        {
+            JsonPointerStatus.Found => Check(SingleValue.Present, subject = value ?? string.Empty),
+            JsonPointerStatus.Ambiguous => Problem.SubjectAmbiguous,
+            JsonPointerStatus.Malformed => Problem.JsonMalformed,
+            JsonPointerStatus.NotAScalar => Problem.SubjectInvalid,
+            _ => Problem.SubjectMissing,
+        };
+    }
+
+    public static byte[] SubjectBytes(string subject) => Encoding.UTF8.GetBytes(subject);
+
+    private static Problem? Check(SingleValue status, string subject) => status switch
+    {
+        SingleValue.Missing => Problem.SubjectMissing,
+        SingleValue.Ambiguous => Problem.SubjectAmbiguous,
+        _ when subject.Length is 0 or > PolicyCompiler.MaxSubjectLength || HasControl(subject) => Problem.SubjectInvalid,
+        _ => null,
+    };
+
+    private static bool HasControl(string s)
+    {
+        foreach (var c in s)
+        {
+            if (char.IsControl(c))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+}

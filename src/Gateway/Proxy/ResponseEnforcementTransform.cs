@@ -1,0 +1,211 @@
+using System.Diagnostics;
+using ConsentGateway.Enforcement;
+using ConsentGateway.Hosting;
+using ConsentGateway.Observability;
+using Microsoft.Net.Http.Headers;
+using Yarp.ReverseProxy.Transforms;
+using Yarp.ReverseProxy.Transforms.Builder;
+
+namespace ConsentGateway.Proxy;
+
+/// <summary>
+/// The response side of enforcement, as a YARP response transform on every route. YARP has no
+/// body transforms (dotnet/yarp#1150), so a filtered body is buffered: the transform sets
+/// <see cref="ResponseTransformContext.SuppressResponseBody"/>, reads the upstream content
+/// (decoding any content coding), filters it and writes it with its exact Content-Length. Headers
+/// describing the original bytes (ETag, digests, ranges, encoding) are dropped. Anything it
+/// cannot inspect becomes a 502 problem: nothing unfiltered reaches the caller.
+/// </summary>
+internal sealed partial class ResponseEnforcementTransform(Pseudonymizer pseudonymizer, GatewayMetrics metrics, ILogger<ResponseEnforcementTransform> logger) : ITransformProvider
+{
+    public void ValidateRoute(TransformRouteValidationContext context)
+    {
+    }
+
+    public void ValidateCluster(TransformClusterValidationContext context)
+    {
+    }
+
+    public void Apply(TransformBuilderContext context) => context.AddResponseTransform(ApplyAsync);
+
+    private async ValueTask ApplyAsync(ResponseTransformContext context)
+    {
+        var http = context.HttpContext;
+        var exchange = http.Features.Get<ConsentExchange>();
+        if (exchange is null || context.ProxyResponse is null)
+        {
+            return;
+        }
+
+        var response = http.Response;
+        ConsentHeaders.RemoveForged(response.Headers);
+        var rules = exchange.Route.Response;
+        var report = exchange.IsReport;
+        var blocked = false;
+        ulong withheld = 0;
+        if (rules.HeaderRules.Length > 0)
+        {
+            withheld |= HeaderFieldFilter.Apply(response.Headers, rules.HeaderRules, exchange.DeniedMask, report, pseudonymizer, exchange.Subject, ref blocked);
+        }
+
+        PooledBufferWriter? output = null;
+        var content = context.ProxyResponse.Content;
+        var refusal = rules.BodyFilter is null || !HasBody(http, context.ProxyResponse) ? null
+            : !JsonBody.IsInspectable(content.Headers.ContentType?.ToString()) ? Problem.UpstreamBodyUninspectable
+            : content.Headers.ContentLength > exchange.MaxResponseBodyBytes ? Problem.UpstreamBodyTooLarge
+            : null;
+        if (refusal is not null)
+        {
+            if (!report)
+            {
+                await Fail(context, exchange, refusal).ConfigureAwait(false);
+                return;
+            }
+
+            // Report mode never changes traffic: say what enforcement would have done and pass it on.
+            LogResponseRefused(logger, exchange.Route.RouteId, "would-" + refusal.Slug);
+        }
+        else if (rules.BodyFilter is { } filter && HasBody(http, context.ProxyResponse))
+        {
+
+            context.SuppressResponseBody = true;
+            using var input = new PooledBufferWriter((int)Math.Min(content.Headers.ContentLength ?? 16 * 1024, exchange.MaxResponseBodyBytes));
+            var encoding = content.Headers.ContentEncoding.Count == 0 ? null : string.Join(", ", content.Headers.ContentEncoding);
+            var stream = await content.ReadAsStreamAsync(context.CancellationToken).ConfigureAwait(false);
+            var read = await JsonBody.ReadAsync(stream, encoding, exchange.MaxResponseBodyBytes, input, context.CancellationToken).ConfigureAwait(false);
+            if (read != BodyReadStatus.Ok)
+            {
+                var problem = read switch
+                {
+                    BodyReadStatus.TooLarge => Problem.UpstreamBodyTooLarge,
+                    BodyReadStatus.UnsupportedEncoding => Problem.UpstreamBodyUninspectable,
+                    _ => Problem.UpstreamBodyInvalid,
+                };
+                await Fail(context, exchange, problem).ConfigureAwait(false);
+                return;
+            }
+
+            var started = Stopwatch.GetTimestamp();
+            output = new PooledBufferWriter(input.WrittenCount);
+            http.Response.RegisterForDispose(output);
+            Span<FieldAction> actions = stackalloc FieldAction[rules.BodyRules.Length];
+            BodyActions.Fill(rules.BodyRules, exchange.DeniedMask, actions);
+            var result = filter.Filter(input.WrittenSpan, actions, output, pseudonymizer, exchange.SubjectUtf8);
+            metrics.EnforcementDuration.WithLabels("response").Observe(Stopwatch.GetElapsedTime(started).TotalSeconds);
+            if (result.Status is JsonFilterStatus.Malformed or JsonFilterStatus.TooDeep or JsonFilterStatus.InvalidUtf8)
+            {
+                LogUpstreamBodyInvalid(logger, exchange.Route.RouteId, result.Status.ToString());
+                await Fail(context, exchange, Problem.UpstreamBodyInvalid).ConfigureAwait(false);
+                return;
+            }
+
+            blocked |= result.Status == JsonFilterStatus.Blocked;
+            withheld |= BodyActions.ToRuleMask(rules.BodyRules, result.WithheldMask);
+            if (report)
+            {
+                // Dry run: forward what the upstream sent (decoded), untouched.
+                output.Clear();
+                input.WrittenSpan.CopyTo(output.GetSpan(input.WrittenCount));
+                output.Advance(input.WrittenCount);
+            }
+        }
+
+        exchange.WithheldMask |= withheld;
+        if (blocked && !report)
+        {
+            exchange.Blocked = true;
+            context.SuppressResponseBody = true;
+            var categories = exchange.CategoryList(exchange.WithheldMask);
+            await Problem.Blocked.WriteAsync(http, extensionName: "categories", extensions: categories).ConfigureAwait(false);
+            response.Headers[ConsentHeaders.Decision] = "blocked";
+            response.Headers[ConsentHeaders.Withheld] = string.Join(',', categories);
+            return;
+        }
+
+        var headers = response.Headers;
+        if (!rules.IsEmpty && !report)
+        {
+            // Shared caches must never serve one subject's filtered view to another caller.
+            headers.CacheControl = PrivateCacheControl(headers.CacheControl.ToString());
+        }
+
+        if (report)
+        {
+            headers[ConsentHeaders.Decision] = ConsentHeaders.Allowed;
+            if (exchange.WithheldMask != 0)
+            {
+                headers[ConsentHeaders.WouldWithhold] = exchange.WithheldCategories(exchange.WithheldMask);
+            }
+        }
+        else
+        {
+            headers[ConsentHeaders.Decision] = exchange.WithheldMask == 0 ? ConsentHeaders.Allowed : ConsentHeaders.Filtered;
+            if (exchange.WithheldMask != 0)
+            {
+                headers[ConsentHeaders.Withheld] = exchange.WithheldCategories(exchange.WithheldMask);
+            }
+        }
+
+        if (output is not null)
+        {
+            headers.Remove(HeaderNames.ETag);
+            headers.Remove(HeaderNames.ContentMD5);
+            headers.Remove("Digest");
+            headers.Remove("Content-Digest");
+            headers.Remove(HeaderNames.ContentRange);
+            headers.Remove(HeaderNames.ContentEncoding);
+            headers.Remove(HeaderNames.TransferEncoding);
+            response.ContentLength = output.WrittenCount;
+            await response.Body.WriteAsync(output.WrittenMemory, context.CancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    private static bool HasBody(HttpContext http, HttpResponseMessage upstream)
+    {
+        var status = (int)upstream.StatusCode;
+        if (HttpMethods.IsHead(http.Request.Method) || status is 204 or 304 || status < 200)
+        {
+            return false;
+        }
+
+        return upstream.Content.Headers.ContentLength != 0;
+    }
+
+    private static string PrivateCacheControl(string existing)
+    {
+        if (existing.Length == 0)
+        {
+            return "private";
+        }
+
+        if (existing.Contains("no-store", StringComparison.OrdinalIgnoreCase) || existing.Contains("private", StringComparison.OrdinalIgnoreCase))
+        {
+            return existing;
+        }
+
+        var kept = new List<string> { "private" };
+        foreach (var directive in existing.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            if (!directive.Equals("public", StringComparison.OrdinalIgnoreCase) && !directive.StartsWith("s-maxage", StringComparison.OrdinalIgnoreCase))
+            {
+                kept.Add(directive);
+            }
+        }
+
+        return string.Join(", ", kept);
+    }
+
+    private ValueTask Fail(ResponseTransformContext context, ConsentExchange exchange, Problem problem)
+    {
+        context.SuppressResponseBody = true;
+        exchange.ResponseFailed = true;
+        LogResponseRefused(logger, exchange.Route.RouteId, problem.Slug);
+        return new ValueTask(problem.WriteAsync(context.HttpContext));
+    }
+
+    [LoggerMessage(EventId = 3001, Level = LogLevel.Warning, Message = "Upstream response on route {RouteId} refused: {Problem}")]
+    private static partial void LogResponseRefused(ILogger logger, string routeId, string problem);
+
+    [LoggerMessage(EventId = 3002, Level = LogLevel.Warning, Message = "Upstream body on route {RouteId} could not be filtered: {Status}")]
+    private static partial void LogUpstreamBodyInvalid(ILogger logger, string routeId, string status);
+}

@@ -1,0 +1,203 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+
+namespace ConsentGateway.Tests.Infrastructure;
+
+/// <summary>
+/// A real, throw-away <c>redis-server</c> on a free loopback port, with the faults the consent tier
+/// must survive: <see cref="Stop"/>/<see cref="Start"/> (loss and return on the same port) and
+/// <see cref="Pause"/>/<see cref="Resume"/> (a server that accepts bytes but never answers).
+/// Nothing is persisted (<c>--save "" --appendonly no</c>).
+/// </summary>
+public sealed class RedisServer : IDisposable
+{
+    public const string InstallHint = "apt-get install -y redis-server";
+
+    private static readonly TimeSpan ReadyTimeout = TimeSpan.FromSeconds(10);
+    private readonly string _executable;
+    private readonly StringBuilder _output = new();
+    private Process? _process;
+
+    /// <summary>Starts on a free port (trying another if a parallel test grabbed it meanwhile).</summary>
+    public RedisServer()
+    {
+        _executable = FindExecutable()
+            ?? throw new InvalidOperationException($"redis-server was not found on PATH; the Redis tests need it. Install it with: {InstallHint}");
+        for (var attempt = 1; ; attempt++)
+        {
+            Port = FreePort();
+            try
+            {
+                Start();
+                return;
+            }
+            catch (InvalidOperationException) when (attempt < 3)
+            {
+                Stop();
+            }
+        }
+    }
+
+    public int Port { get; private set; }
+
+    public string ConnectionString => $"127.0.0.1:{Port}";
+
+    public bool IsRunning => _process is { HasExited: false };
+
+    /// <summary>Starts the server (again, on the same port) and waits until it answers PING.</summary>
+    public void Start()
+    {
+        if (IsRunning)
+        {
+            return;
+        }
+
+        var info = new ProcessStartInfo(_executable)
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        foreach (var arg in new[] { "--port", Port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no" })
+        {
+            info.ArgumentList.Add(arg);
+        }
+
+        var process = Process.Start(info) ?? throw new InvalidOperationException("redis-server did not start");
+        process.OutputDataReceived += (_, e) => Append(e.Data);
+        process.ErrorDataReceived += (_, e) => Append(e.Data);
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        _process = process;
+        WaitUntilReady();
+    }
+
+    /// <summary>Kills the server (SIGKILL): connections drop at once, as in a crash.</summary>
+    public void Stop()
+    {
+        var process = _process;
+        if (process is null)
+        {
+            return;
+        }
+
+        if (!process.HasExited)
+        {
+            process.Kill(entireProcessTree: true);
+            process.WaitForExit();
+        }
+
+        process.Dispose();
+        _process = null;
+    }
+
+    /// <summary>SIGSTOP: sockets stay open, nothing is answered.</summary>
+    public void Pause() => Signal("-STOP");
+
+    /// <summary>SIGCONT after <see cref="Pause"/>.</summary>
+    public void Resume() => Signal("-CONT");
+
+    public void Dispose() => Stop();
+
+    private void Signal(string signal)
+    {
+        var process = _process ?? throw new InvalidOperationException("redis-server is not running");
+        var info = new ProcessStartInfo("kill") { UseShellExecute = false };
+        info.ArgumentList.Add(signal);
+        info.ArgumentList.Add(process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        using var kill = Process.Start(info) ?? throw new InvalidOperationException("kill did not start");
+        kill.WaitForExit();
+        if (kill.ExitCode != 0)
+        {
+            throw new InvalidOperationException($"kill {signal} failed with exit code {kill.ExitCode}");
+        }
+    }
+
+    private void WaitUntilReady()
+    {
+        var deadline = Stopwatch.StartNew();
+        while (deadline.Elapsed < ReadyTimeout)
+        {
+            if (_process is null || _process.HasExited)
+            {
+                throw new InvalidOperationException($"redis-server exited during start-up on port {Port}:{Environment.NewLine}{Output()}");
+            }
+
+            if (Ping())
+            {
+                return;
+            }
+
+            Thread.Sleep(20);
+        }
+
+        throw new TimeoutException($"redis-server did not answer PING on port {Port} within {ReadyTimeout}:{Environment.NewLine}{Output()}");
+    }
+
+    private bool Ping()
+    {
+        try
+        {
+            using var client = new TcpClient();
+            client.Connect(IPAddress.Loopback, Port);
+            client.ReceiveTimeout = 1000;
+            var stream = client.GetStream();
+            stream.Write("PING\r\n"u8);
+            var buffer = new byte[16];
+            var read = stream.Read(buffer);
+            return Encoding.ASCII.GetString(buffer, 0, read).StartsWith("+PONG", StringComparison.Ordinal);
+        }
+        catch (IOException)
+        {
+            return false;
+        }
+        catch (SocketException)
+        {
+            return false;
+        }
+    }
+
+    private void Append(string? line)
+    {
+        if (line is null)
+        {
+            return;
+        }
+
+        lock (_output)
+        {
+            _output.AppendLine(line);
+        }
+    }
+
+    private string Output()
+    {
+        lock (_output)
+        {
+            return _output.ToString();
+        }
+    }
+
+    private static string? FindExecutable()
+    {
+        foreach (var dir in (Environment.GetEnvironmentVariable("PATH") ?? "").Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries))
+        {
+            var candidate = Path.Combine(dir, "redis-server");
+            if (File.Exists(candidate))
+            {
+                return candidate;
+            }
+        }
+
+        return null;
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+}

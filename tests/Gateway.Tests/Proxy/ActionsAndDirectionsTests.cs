@@ -1,0 +1,407 @@
+using System.Net;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json.Nodes;
+using System.Text.RegularExpressions;
+using ConsentGateway.Tests.Infrastructure;
+using static ConsentGateway.Tests.Infrastructure.GatewayHost;
+
+namespace ConsentGateway.Tests.Proxy;
+
+/// <summary>
+/// SPEC §4 actions (strip, redact, hash, block), directions and report mode, end to end: what the
+/// upstream actually received and what the caller actually got.
+/// </summary>
+public sealed class ActionsAndDirectionsTests(GatewayFixture fixture) : IClassFixture<GatewayFixture>
+{
+    /// <summary>Compact and ASCII, so a re-serialised copy of an allowed document is byte-identical.</summary>
+    private const string Customer = """{"id":"c-1","email":"ann@example.com","name":"Ann","phone":"+33 6 12","tier":"gold","addresses":[{"street":"1 Rue","city":"Paris"}],"location":{"lat":48.85,"lon":2.35},"card":"4111111111111111"}""";
+
+    /// <summary>Only categories that marketing declares: all of it may travel once marketing is granted.</summary>
+    private const string MarketingCustomer = """{"id":"c-1","email":"ann@example.com","name":"Ann","phone":"+33 6 12","tier":"gold","addresses":[{"street":"1 Rue","city":"Paris"}]}""";
+
+    private const string Stripped = """{"id":"c-1","tier":"gold","addresses":[{"city":"Paris"}]}""";
+
+    private const string Redacted = """{"id":"c-1","email":null,"name":null,"phone":null,"tier":"gold","addresses":[{"street":null,"city":"Paris"}],"location":null,"card":null}""";
+
+    private static readonly string[] ClearValues = ["ann@example.com", "Ann", "+33 6 12", "1 Rue", "48.85", "4111111111111111"];
+
+    private GatewayHost Gateway => fixture.Gateway;
+
+    private RecordingUpstream Upstream => fixture.Upstream;
+
+    [Fact]
+    public async Task Strip_removes_denied_properties_both_ways_and_lets_declared_ones_through_after_grant()
+    {
+        Upstream.Reset();
+        var subject = GatewayFixture.NewSubject();
+        Upstream.RespondWithJson(Customer);
+
+        var (response, body) = await Probe.PostAsync(Gateway, "/customers/1", subject, Customer);
+        using (response)
+        {
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+            Assert.Equal(Stripped, Upstream.OnlyRequest().BodyText);
+            Assert.Equal(Stripped, body);
+            Assert.Equal("filtered", Probe.Header(response, "X-Consent-Decision"));
+        }
+
+        await Gateway.GrantAsync(subject, "marketing");
+        Upstream.Reset();
+        Upstream.RespondWithJson(MarketingCustomer);
+        var (allowed, allowedBody) = await Probe.PostAsync(Gateway, "/customers/1", subject, MarketingCustomer);
+        using (allowed)
+        {
+            Assert.Equal(MarketingCustomer, Upstream.OnlyRequest().BodyText);
+            Assert.Equal(MarketingCustomer, allowedBody);
+            Assert.Equal("allowed", Upstream.OnlyRequest().Header("X-Consent-Decision"));
+            Assert.Equal("allowed", Probe.Header(allowed, "X-Consent-Decision"));
+        }
+    }
+
+    [Fact]
+    public async Task Redact_nulls_denied_values_keeping_their_keys_both_ways_and_passes_them_after_grant()
+    {
+        Upstream.Reset();
+        var subject = GatewayFixture.NewSubject();
+        Upstream.RespondWithJson(Customer);
+
+        var (response, body) = await Probe.PostAsync(Gateway, "/redact/1", subject, Customer);
+        using (response)
+        {
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+            Assert.Equal(Redacted, Upstream.OnlyRequest().BodyText);
+            Assert.Equal(Redacted, body);
+        }
+
+        await Gateway.GrantAsync(subject, "marketing");
+        Upstream.Reset();
+        Upstream.RespondWithJson(Customer);
+        var (allowed, allowedBody) = await Probe.PostAsync(Gateway, "/redact/1", subject, Customer);
+        using (allowed)
+        {
+            // Declared categories travel; location and card stay redacted (marketing does not declare them).
+            const string expected = """{"id":"c-1","email":"ann@example.com","name":"Ann","phone":"+33 6 12","tier":"gold","addresses":[{"street":"1 Rue","city":"Paris"}],"location":null,"card":null}""";
+            Assert.Equal(expected, Upstream.OnlyRequest().BodyText);
+            Assert.Equal(expected, allowedBody);
+        }
+    }
+
+    [Fact]
+    public async Task Hash_pseudonymises_stably_per_subject_both_ways_and_never_forwards_the_clear_value()
+    {
+        Upstream.Reset();
+        var subject = GatewayFixture.NewSubject();
+        var other = GatewayFixture.NewSubject();
+
+        Upstream.RespondWithJson(Customer);
+        var (first, firstBody) = await Probe.PostAsync(Gateway, "/hash/1", subject, Customer);
+        first.Dispose();
+        var sentFirst = Upstream.OnlyRequest().BodyText;
+        Upstream.Reset();
+        Upstream.RespondWithJson(Customer);
+        var (second, secondBody) = await Probe.PostAsync(Gateway, "/hash/1", subject, Customer);
+        second.Dispose();
+        var sentSecond = Upstream.OnlyRequest().BodyText;
+        Upstream.Reset();
+        Upstream.RespondWithJson(Customer);
+        var (third, thirdBody) = await Probe.PostAsync(Gateway, "/hash/1", other, Customer);
+        third.Dispose();
+        var sentOther = Upstream.OnlyRequest().BodyText;
+
+        foreach (var text in new[] { sentFirst, sentSecond, sentOther, firstBody, secondBody, thirdBody })
+        {
+            foreach (var clear in ClearValues)
+            {
+                Assert.DoesNotContain(clear, text, StringComparison.Ordinal);
+            }
+
+            var doc = Probe.Obj(text);
+            Assert.Equal("gold", (string?)doc["tier"]);
+            Assert.Equal("Paris", (string?)doc["addresses"]![0]!["city"]);
+            foreach (var hashed in new[] { doc["email"], doc["name"], doc["phone"], doc["addresses"]![0]!["street"], doc["location"], doc["card"] })
+            {
+                Assert.Matches(Probe.Pseudonym, (string?)hashed ?? string.Empty);
+            }
+        }
+
+        var a = Probe.Obj(sentFirst);
+        Assert.Equal(Probe.ExpectedPseudonym(subject, "ann@example.com"), (string?)a["email"]);
+        Assert.Equal(Probe.ExpectedPseudonym(subject, "4111111111111111"), (string?)a["card"]);
+        Assert.Equal(sentFirst, sentSecond);
+        Assert.Equal(firstBody, secondBody);
+        Assert.Equal(sentFirst, firstBody);
+        var b = Probe.Obj(sentOther);
+        Assert.Equal(Probe.ExpectedPseudonym(other, "ann@example.com"), (string?)b["email"]);
+        Assert.NotEqual((string?)a["email"], (string?)b["email"]);
+        Assert.NotEqual((string?)a["name"], (string?)b["name"]);
+
+        await Gateway.GrantAsync(subject, "marketing");
+        Upstream.Reset();
+        Upstream.RespondWithJson(MarketingCustomer);
+        var (allowed, allowedBody) = await Probe.PostAsync(Gateway, "/hash/1", subject, MarketingCustomer);
+        allowed.Dispose();
+        Assert.Equal(MarketingCustomer, Upstream.OnlyRequest().BodyText);
+        Assert.Equal(MarketingCustomer, allowedBody);
+    }
+
+    [Fact]
+    public async Task Block_refuses_a_request_carrying_denied_data_naming_categories_only_and_forwards_nothing()
+    {
+        Upstream.Reset();
+        var subject = GatewayFixture.NewSubject();
+        var (response, body) = await Probe.PostAsync(Gateway, "/block/1", subject, Customer);
+        using (response)
+        {
+            var problem = Probe.AssertProblem(response, body, 403, "consent-blocked");
+            var categories = problem["categories"]!.AsArray().Select(c => (string?)c).ToArray();
+            Assert.Contains("user.contact.email", categories);
+            Assert.Contains("user.name", categories);
+            Assert.Contains("user.financial.credit_card", categories);
+            Assert.DoesNotContain("user.device.device_id", categories);
+            foreach (var clear in ClearValues)
+            {
+                Assert.DoesNotContain(clear, body, StringComparison.Ordinal);
+            }
+        }
+
+        Assert.Empty(Upstream.Received);
+    }
+
+    [Fact]
+    public async Task Request_side_block_is_labelled_blocked_for_the_caller_and_counted()
+    {
+        Upstream.Reset();
+        var subject = GatewayFixture.NewSubject();
+        var before = Probe.Counter(await Gateway.MetricsAsync(), "gateway_requests_total", ("route", "block"), ("decision", "blocked"));
+        var (response, body) = await Probe.PostAsync(Gateway, "/block/1", subject, Customer);
+        response.Dispose();
+        Probe.AssertProblem(response, body, 403, "consent-blocked");
+        Assert.Empty(Upstream.Received);
+
+        var after = await Probe.CounterAbove(Gateway, before, "gateway_requests_total", ("route", "block"), ("decision", "blocked"));
+        Assert.True(after > before, $"gateway_requests_total{{route=\"block\",decision=\"blocked\"}} did not grow ({before} -> {after})");
+        Assert.Equal("blocked", Probe.Header(response, "X-Consent-Decision"));
+        Assert.Contains("user.contact.email", Probe.Header(response, "X-Consent-Withheld") ?? string.Empty, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Block_forwards_a_body_without_personal_fields_and_everything_declared_after_grant()
+    {
+        Upstream.Reset();
+        var subject = GatewayFixture.NewSubject();
+        const string plain = """{"id":"c-1","tier":"gold"}""";
+        var (response, body) = await Probe.PostAsync(Gateway, "/block/1", subject, plain);
+        response.Dispose();
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal(plain, Upstream.OnlyRequest().BodyText);
+        Assert.Equal(plain, body);
+
+        await Gateway.GrantAsync(subject, "marketing");
+        Upstream.Reset();
+        Upstream.RespondWithJson(MarketingCustomer);
+        var (allowed, allowedBody) = await Probe.PostAsync(Gateway, "/block/1", subject, MarketingCustomer);
+        allowed.Dispose();
+        Assert.Equal(HttpStatusCode.OK, allowed.StatusCode);
+        Assert.Equal(MarketingCustomer, Upstream.OnlyRequest().BodyText);
+        Assert.Equal(MarketingCustomer, allowedBody);
+
+        // Still blocked for what marketing never declares, consent or not.
+        Upstream.Reset();
+        var (stillBlocked, blockedBody) = await Probe.PostAsync(Gateway, "/block/1", subject, Customer);
+        stillBlocked.Dispose();
+        var problem = Probe.AssertProblem(stillBlocked, blockedBody, 403, "consent-blocked");
+        Assert.Equal(new[] { "user.location.precise", "user.financial.credit_card" }, problem["categories"]!.AsArray().Select(c => (string)c!).ToArray());
+        Assert.Empty(Upstream.Received);
+    }
+
+    [Fact]
+    public async Task Block_on_the_response_side_turns_personal_data_from_the_upstream_into_a_403_problem()
+    {
+        Upstream.Reset();
+        var subject = GatewayFixture.NewSubject();
+        Upstream.RespondWithJson(Customer, headers: r => r.Headers.ETag = "\"v1\"");
+        using var request = Request(HttpMethod.Get, "/block/1", "marketing", subject);
+        using var response = await Gateway.Proxy.SendAsync(request);
+        var body = await response.Content.ReadAsStringAsync();
+
+        Assert.Equal("GET", Upstream.OnlyRequest().Method);
+        var problem = Probe.AssertProblem(response, body, 403, "consent-blocked");
+        Assert.Contains("user.contact.email", problem["categories"]!.AsArray().Select(c => (string?)c));
+        foreach (var clear in ClearValues)
+        {
+            Assert.DoesNotContain(clear, body, StringComparison.Ordinal);
+        }
+
+        Assert.False(response.Headers.Contains("ETag"));
+    }
+
+    [Fact]
+    public async Task Response_side_block_is_labelled_blocked_for_the_caller_and_counted()
+    {
+        Upstream.Reset();
+        var subject = GatewayFixture.NewSubject();
+        var before = Probe.Counter(await Gateway.MetricsAsync(), "gateway_requests_total", ("route", "block"), ("decision", "blocked"));
+        Upstream.RespondWithJson(Customer);
+        using var request = Request(HttpMethod.Get, "/block/2", "marketing", subject);
+        using var response = await Gateway.Proxy.SendAsync(request);
+        var body = await response.Content.ReadAsStringAsync();
+        Probe.AssertProblem(response, body, 403, "consent-blocked");
+
+        var after = await Probe.CounterAbove(Gateway, before, "gateway_requests_total", ("route", "block"), ("decision", "blocked"));
+        Assert.True(after > before, $"gateway_requests_total{{route=\"block\",decision=\"blocked\"}} did not grow ({before} -> {after})");
+        Assert.Equal("blocked", Probe.Header(response, "X-Consent-Decision"));
+        Assert.Contains("user.contact.email", Probe.Header(response, "X-Consent-Withheld") ?? string.Empty, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Request_only_route_filters_the_request_and_leaves_the_response_untouched()
+    {
+        Upstream.Reset();
+        var subject = GatewayFixture.NewSubject();
+        Upstream.RespondWithJson(Customer, headers: r => r.Headers.ETag = "\"v1\"");
+        using var request = Request(HttpMethod.Post, "/request-only/1", "marketing", subject);
+        request.Content = Json(Customer);
+        request.Headers.TryAddWithoutValidation("Accept-Encoding", "gzip");
+        using var response = await Gateway.Proxy.SendAsync(request);
+        var body = await response.Content.ReadAsStringAsync();
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal(Stripped, Upstream.OnlyRequest().BodyText);
+        Assert.Equal(Customer, body);
+        Assert.Equal("\"v1\"", response.Headers.ETag?.Tag);
+        // No response rules: nothing forces the upstream into identity coding.
+        Assert.Equal("gzip", Upstream.OnlyRequest().Header("Accept-Encoding"));
+    }
+
+    [Fact]
+    public async Task Response_only_route_forwards_the_request_untouched_and_filters_the_response()
+    {
+        Upstream.Reset();
+        var subject = GatewayFixture.NewSubject();
+        const string sent = """{"email":"ann@example.com","deviceId":"d-1","tier":"gold"}""";
+        Upstream.RespondWithJson("""{"email":"bob@example.com","tier":"gold"}""");
+        using var request = Request(HttpMethod.Post, "/response-only/1", "marketing", subject);
+        request.Content = Json(sent);
+        request.Headers.TryAddWithoutValidation("X-Device-Id", "dev-123");
+        using var response = await Gateway.Proxy.SendAsync(request);
+        var body = await response.Content.ReadAsStringAsync();
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var received = Upstream.OnlyRequest();
+        Assert.Equal(sent, received.BodyText);
+        Assert.Equal("dev-123", received.Header("X-Device-Id"));
+        Assert.Equal("""{"tier":"gold"}""", body);
+        Assert.Equal("filtered", Probe.Header(response, "X-Consent-Decision"));
+        Assert.Equal("user.contact.email", Probe.Header(response, "X-Consent-Withheld"));
+    }
+
+    [Fact]
+    public async Task Report_mode_changes_no_traffic_and_says_what_would_have_been_withheld()
+    {
+        Upstream.Reset();
+        var subject = GatewayFixture.NewSubject();
+        var before = Probe.Counter(await Gateway.MetricsAsync(), "gateway_fields_withheld_total", ("route", "report"), ("category", "user.contact.email"), ("action", "would-strip"));
+        const string upstreamBody = """{"email":"bob@example.com","name":"Bob","tier":"silver"}""";
+        Upstream.RespondWithJson(upstreamBody, headers: r => r.Headers["X-Device-Id"] = "dev-up");
+        using var request = Request(HttpMethod.Post, "/report/1?email=ann%40example.com&a=1", "marketing", subject);
+        request.Content = Json(Customer);
+        request.Headers.TryAddWithoutValidation("X-Device-Id", "dev-123");
+        using var response = await Gateway.Proxy.SendAsync(request);
+        var body = await response.Content.ReadAsByteArrayAsync();
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var received = Upstream.OnlyRequest();
+        Assert.Equal(Encoding.UTF8.GetBytes(Customer), received.Body);
+        Assert.Equal("?email=ann%40example.com&a=1", received.QueryString);
+        Assert.Equal("dev-123", received.Header("X-Device-Id"));
+        Assert.Equal("allowed", received.Header("X-Consent-Decision"));
+        Assert.Null(received.Header("X-Consent-Withheld"));
+        var wouldUp = received.Header("X-Consent-Would-Withhold")!.Split(',');
+        Assert.Contains("user.contact.email", wouldUp);
+        Assert.Contains("user.device.device_id", wouldUp);
+
+        Assert.Equal(Encoding.UTF8.GetBytes(upstreamBody), body);
+        Assert.Equal(body.Length, response.Content.Headers.ContentLength);
+        Assert.Equal("dev-up", Probe.Header(response, "X-Device-Id"));
+        Assert.Equal("allowed", Probe.Header(response, "X-Consent-Decision"));
+        Assert.Null(Probe.Header(response, "X-Consent-Withheld"));
+        var would = Probe.Header(response, "X-Consent-Would-Withhold")!.Split(',');
+        Assert.Contains("user.contact.email", would);
+        Assert.Contains("user.name", would);
+        Assert.Contains("user.financial.credit_card", would);
+
+        var after = await Probe.CounterAbove(Gateway, before, "gateway_fields_withheld_total", ("route", "report"), ("category", "user.contact.email"), ("action", "would-strip"));
+        Assert.True(after > before, $"gateway_fields_withheld_total would-strip for user.contact.email did not grow ({before} -> {after})");
+        Assert.DoesNotMatch("route=\"report\"[^\\n]*action=\"strip\"", await Gateway.MetricsAsync());
+    }
+}
+
+/// <summary>Helpers for this file only.</summary>
+file static class Probe
+{
+    /// <summary>32 bytes in unpadded base64url.</summary>
+    public static readonly Regex Pseudonym = new("^[A-Za-z0-9_-]{43}$", RegexOptions.CultureInvariant);
+
+    public static async Task<(HttpResponseMessage Response, string Body)> PostAsync(GatewayHost gateway, string path, string subject, string json, string purpose = "marketing")
+    {
+        using var request = Request(HttpMethod.Post, path, purpose, subject);
+        request.Content = Json(json);
+        var response = await gateway.Proxy.SendAsync(request);
+        return (response, await response.Content.ReadAsStringAsync());
+    }
+
+    public static JsonObject Obj(string json) => JsonNode.Parse(json)!.AsObject();
+
+    public static string? Header(HttpResponseMessage response, string name) =>
+        response.Headers.TryGetValues(name, out var v) || response.Content.Headers.TryGetValues(name, out v) ? string.Join(",", v) : null;
+
+    public static JsonObject AssertProblem(HttpResponseMessage response, string body, int status, string slug)
+    {
+        Assert.Equal(status, (int)response.StatusCode);
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+        var problem = Obj(body);
+        Assert.Equal("urn:consent-gateway:problem:" + slug, (string?)problem["type"]);
+        Assert.Equal(status, (int)problem["status"]!);
+        return problem;
+    }
+
+    /// <summary>Computed here, independently of the gateway: base64url(HMAC-SHA256(key, subject ‖ 0 ‖ value)).</summary>
+    public static string ExpectedPseudonym(string subject, string value)
+    {
+        var data = Encoding.UTF8.GetBytes(subject).Concat(new byte[] { 0 }).Concat(Encoding.UTF8.GetBytes(value)).ToArray();
+        var hash = HMACSHA256.HashData(Convert.FromBase64String(TestConfig.HashKey), data);
+        return Convert.ToBase64String(hash).TrimEnd('=').Replace('+', '-').Replace('/', '_');
+    }
+
+    /// <summary>The gateway counts after the caller has its answer: poll briefly (at most 2 s) for the increment.</summary>
+    public static async Task<double> CounterAbove(GatewayHost gateway, double before, string name, params (string Label, string Value)[] labels)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(2);
+        while (true)
+        {
+            var value = Counter(await gateway.MetricsAsync(), name, labels);
+            if (value > before || DateTime.UtcNow > deadline)
+            {
+                return value;
+            }
+
+            await Task.Delay(20);
+        }
+    }
+
+    public static double Counter(string metrics, string name, params (string Label, string Value)[] labels)
+    {
+        double total = 0;
+        foreach (var line in metrics.Split('\n'))
+        {
+            if (line.StartsWith(name + "{", StringComparison.Ordinal)
+                && labels.All(l => line.Contains($"{l.Label}=\"{l.Value}\"", StringComparison.Ordinal)))
+            {
+                total += double.Parse(line[(line.LastIndexOf(' ') + 1)..], System.Globalization.CultureInfo.InvariantCulture);
+            }
+        }
+
+        return total;
+    }
+}
