@@ -1,6 +1,4 @@
 using ConsentGateway.Policy;
-using Microsoft.AspNetCore.Http.Extensions;
-using Microsoft.AspNetCore.WebUtilities;
 
 namespace ConsentGateway.Enforcement;
 
@@ -22,11 +20,15 @@ internal static class HeaderFieldFilter
                 continue;
             }
 
-            var hit = ApplyOne(headers, rule.Name!, rule, reportOnly, pseudonymizer, subject, ref blocked);
-            hit |= ApplyOne(headers, rule.NameAlias!, rule, reportOnly, pseudonymizer, subject, ref blocked);
-            if (hit)
+            if (HeaderSpelling.Present(headers, rule.Name!) is not { } names)
             {
-                withheld |= 1UL << rule.Index;
+                continue;
+            }
+
+            withheld |= 1UL << rule.Index;
+            foreach (var name in names)
+            {
+                ApplyOne(headers, name, rule, reportOnly, pseudonymizer, subject, ref blocked);
             }
         }
 
@@ -34,73 +36,85 @@ internal static class HeaderFieldFilter
     }
 
     /// <summary>
-    /// Applies denied query rules. Returns the rewritten query string (or null when unchanged) and
-    /// the rules that withheld something.
+    /// Applies denied query rules, rewriting only the parameters a rule withholds: every other
+    /// segment keeps its original text and position. Returns the rules that withheld something.
     /// </summary>
     public static ulong ApplyQuery(HttpRequest request, FieldRule[] rules, ulong deniedMask, bool reportOnly, Pseudonymizer pseudonymizer, string subject, ref bool blocked)
     {
-        if (!request.QueryString.HasValue || (deniedMask & MaskOf(rules)) == 0)
+        var query = request.QueryString.Value;
+        if (string.IsNullOrEmpty(query) || query.Length < 2)
         {
             return 0;
         }
 
         ulong withheld = 0;
-        var builder = new QueryBuilder();
-        var changed = false;
-        // Parsing decodes names, so "%65mail" is matched as "email": what the backend will bind.
-        foreach (var (name, values) in QueryHelpers.ParseQuery(request.QueryString.Value))
+        var rewritten = new System.Text.StringBuilder(query.Length);
+        foreach (var segment in query.AsSpan(1).Split('&'))
         {
-            var rule = Find(rules, deniedMask, name);
-            if (rule is null)
+            var text = query.AsSpan(1)[segment];
+            var equals = text.IndexOf('=');
+            var rawName = equals < 0 ? text : text[..equals];
+            // Match the decoded name ("%65mail" is "email"): what the backend will bind.
+            var rule = Find(rules, deniedMask, Decode(rawName));
+            string? replacement = null;
+            if (rule is not null)
             {
-                builder.Add(name, (IEnumerable<string>)values.ToArray()!);
+                withheld |= 1UL << rule.Index;
+                switch (rule.DeniedAction)
+                {
+                    case FieldAction.Block:
+                        blocked = true;
+                        break;
+                    case FieldAction.Redact:
+                        replacement = string.Concat(rawName, "=");
+                        break;
+                    case FieldAction.Hash:
+                        var value = equals < 0 ? string.Empty : Decode(text[(equals + 1)..]);
+                        replacement = string.Concat(rawName, "=", pseudonymizer.Pseudonymise(subject, value));
+                        break;
+                    default:
+                        continue;
+                }
+            }
+
+            if (text.IsEmpty)
+            {
                 continue;
             }
 
-            withheld |= 1UL << rule.Index;
-            changed = true;
-            switch (rule.DeniedAction)
+            rewritten.Append(rewritten.Length == 0 ? '?' : '&');
+            if (replacement is null)
             {
-                case FieldAction.Block:
-                    blocked = true;
-                    break;
-                case FieldAction.Redact:
-                    builder.Add(name, string.Empty);
-                    break;
-                case FieldAction.Hash:
-                    foreach (var v in values)
-                    {
-                        builder.Add(name, pseudonymizer.Pseudonymise(subject, v ?? string.Empty));
-                    }
-
-                    break;
+                rewritten.Append(text);
+            }
+            else
+            {
+                rewritten.Append(replacement);
             }
         }
 
-        if (changed && !reportOnly && !blocked)
+        if (withheld != 0 && !reportOnly && !blocked)
         {
-            request.QueryString = builder.ToQueryString();
+            request.QueryString = new QueryString(rewritten.Length == 0 ? null : rewritten.ToString());
         }
 
         return withheld;
     }
 
-    private static bool ApplyOne(IHeaderDictionary headers, string name, FieldRule rule, bool reportOnly, Pseudonymizer pseudonymizer, string subject, ref bool blocked)
-    {
-        if (!headers.TryGetValue(name, out var values) || values.Count == 0)
-        {
-            return false;
-        }
+    private static string Decode(ReadOnlySpan<char> component) => Uri.UnescapeDataString(component.ToString().Replace('+', ' '));
 
+    private static void ApplyOne(IHeaderDictionary headers, string name, FieldRule rule, bool reportOnly, Pseudonymizer pseudonymizer, string subject, ref bool blocked)
+    {
+        var values = headers[name];
         if (rule.DeniedAction == FieldAction.Block)
         {
             blocked = true;
-            return true;
+            return;
         }
 
         if (reportOnly)
         {
-            return true;
+            return;
         }
 
         switch (rule.DeniedAction)
@@ -121,8 +135,6 @@ internal static class HeaderFieldFilter
                 headers[name] = hashed;
                 break;
         }
-
-        return true;
     }
 
     private static FieldRule? Find(FieldRule[] rules, ulong deniedMask, string name)
@@ -136,16 +148,5 @@ internal static class HeaderFieldFilter
         }
 
         return null;
-    }
-
-    private static ulong MaskOf(FieldRule[] rules)
-    {
-        ulong mask = 0;
-        foreach (var r in rules)
-        {
-            mask |= 1UL << r.Index;
-        }
-
-        return mask;
     }
 }

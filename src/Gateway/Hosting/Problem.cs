@@ -58,7 +58,8 @@ internal sealed class Problem
     public string Detail { get; }
 
     /// <summary>Writes the problem. <paramref name="extensions"/> are configuration-derived values only (e.g. category names).</summary>
-    public Task WriteAsync(HttpContext context, string? detail = null, string? extensionName = null, IReadOnlyList<string>? extensions = null)
+    /// <param name="headers">Extra response headers; applied before the body starts the response.</param>
+    public Task WriteAsync(HttpContext context, string? detail = null, string? extensionName = null, IReadOnlyList<string>? extensions = null, IReadOnlyList<KeyValuePair<string, string>>? headers = null)
     {
         var response = context.Response;
         if (response.HasStarted)
@@ -71,6 +72,14 @@ internal sealed class Problem
         response.StatusCode = Status;
         response.ContentType = "application/problem+json";
         response.Headers.CacheControl = "no-store";
+        if (headers is not null)
+        {
+            foreach (var (name, value) in headers)
+            {
+                response.Headers[name] = value;
+            }
+        }
+
         using var buffer = new PooledBufferWriter(512);
         using (var writer = new Utf8JsonWriter(buffer))
         {

@@ -80,8 +80,6 @@ internal sealed class FieldRule
     /// <summary>Header or query parameter name; null for body rules.</summary>
     public string? Name { get; init; }
 
-    public string? NameAlias => field ??= Name?.Replace('-', '_');
-
     /// <summary>Body rules only.</summary>
     public JsonPath? Path { get; init; }
 
@@ -149,13 +147,6 @@ internal sealed class RoutePolicy
 
     public required string PurposeHeader { get; init; }
 
-    /// <summary>
-    /// The underscore spellings many servers treat as the same header: the gateway must never
-    /// resolve one spelling while the upstream reads the other.
-    /// </summary>
-    public string PurposeHeaderAlias => field ??= PurposeHeader.Replace('-', '_');
-
-    public string SubjectHeaderAlias => field ??= SubjectName.Replace('-', '_');
 
     public required EnforcementMode Mode { get; init; }
 

@@ -281,11 +281,13 @@ internal sealed partial class ConsentEnforcementMiddleware(
 
     private async Task Reject(HttpContext context, Problem problem, string routeId, string purpose, long started, List<string>? categories = null)
     {
-        await problem.WriteAsync(context, extensionName: categories is null ? null : "categories", extensions: categories).ConfigureAwait(false);
-        if (categories is not null)
+        if (categories is null)
         {
-            context.Response.Headers[ConsentHeaders.Decision] = "blocked";
-            context.Response.Headers[ConsentHeaders.Withheld] = string.Join(',', categories);
+            await problem.WriteAsync(context).ConfigureAwait(false);
+        }
+        else
+        {
+            await ConsentHeaders.WriteBlockedAsync(context, categories).ConfigureAwait(false);
         }
 
         LogRejected(logger, routeId, purpose, problem.Slug, problem.Status);

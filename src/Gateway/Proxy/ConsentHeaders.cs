@@ -12,6 +12,14 @@ internal static class ConsentHeaders
     public const string Allowed = "allowed";
     public const string Filtered = "filtered";
 
+    /// <summary>403 naming the denied categories (never the values), in the body and in the consent headers.</summary>
+    public static Task WriteBlockedAsync(HttpContext context, List<string> categories) =>
+        Hosting.Problem.Blocked.WriteAsync(context, extensionName: "categories", extensions: categories, headers:
+        [
+            new(Decision, "blocked"),
+            new(Withheld, string.Join(',', categories)),
+        ]);
+
     /// <summary>
     /// Removes every X-Consent-* header (and X_Consent_* spelling) so nobody upstream or downstream
     /// can forge the gateway's statements.

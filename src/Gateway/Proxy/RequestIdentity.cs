@@ -11,12 +11,11 @@ namespace ConsentGateway.Proxy;
 internal static class RequestIdentity
 {
     public const string ApiKeyHeader = "X-Api-Key";
-    private const string ApiKeyAlias = "X_Api_Key";
 
     public static Problem? AuthenticateCaller(HttpRequest request, CompiledPolicy policy, out Caller? caller)
     {
         caller = null;
-        switch (SingleValueHeader.Read(request.Headers, ApiKeyHeader, ApiKeyAlias, out var key))
+        switch (SingleValueHeader.Read(request.Headers, ApiKeyHeader, out var key))
         {
             case SingleValue.Missing: return Problem.ApiKeyMissing;
             case SingleValue.Ambiguous: return Problem.ApiKeyAmbiguous;
@@ -33,7 +32,7 @@ internal static class RequestIdentity
         purpose = route.FixedPurpose;
         if (purpose is null)
         {
-            switch (SingleValueHeader.Read(request.Headers, route.PurposeHeader, route.PurposeHeaderAlias, out var name))
+            switch (SingleValueHeader.Read(request.Headers, route.PurposeHeader, out var name))
             {
                 case SingleValue.Missing: return Problem.PurposeMissing;
                 case SingleValue.Ambiguous: return Problem.PurposeAmbiguous;
@@ -60,7 +59,7 @@ internal static class RequestIdentity
         switch (route.SubjectFrom)
         {
             case SubjectFrom.Header:
-                status = SingleValueHeader.Read(request.Headers, route.SubjectName, route.SubjectHeaderAlias, out subject);
+                status = SingleValueHeader.Read(request.Headers, route.SubjectName, out subject);
                 break;
             case SubjectFrom.Query:
                 status = SingleValueHeader.Single(request.Query[route.SubjectName], out subject);

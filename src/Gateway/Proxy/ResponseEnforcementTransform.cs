@@ -116,9 +116,7 @@ internal sealed partial class ResponseEnforcementTransform(Pseudonymizer pseudon
             exchange.Blocked = true;
             context.SuppressResponseBody = true;
             var categories = exchange.CategoryList(exchange.WithheldMask);
-            await Problem.Blocked.WriteAsync(http, extensionName: "categories", extensions: categories).ConfigureAwait(false);
-            response.Headers[ConsentHeaders.Decision] = "blocked";
-            response.Headers[ConsentHeaders.Withheld] = string.Join(',', categories);
+            await ConsentHeaders.WriteBlockedAsync(http, categories).ConfigureAwait(false);
             return;
         }
 

@@ -1,3 +1,4 @@
+using ConsentGateway.Enforcement;
 using Microsoft.Extensions.Primitives;
 
 namespace ConsentGateway.Proxy;
@@ -11,22 +12,30 @@ internal enum SingleValue : byte
 
 /// <summary>
 /// Reads identity-bearing headers (API key, purpose, subject) strictly: exactly one header line,
-/// one value, no list, and no underscore twin. Anything else is ambiguous and rejected, never
+/// one value, no list, and no other spelling of the name (see <see cref="HeaderSpelling"/>). Anything else is ambiguous and rejected, never
 /// resolved to the most permissive reading (SPEC §4).
 /// </summary>
 internal static class SingleValueHeader
 {
-    public static SingleValue Read(IHeaderDictionary headers, string name, string underscoreAlias, out string value)
+    public static SingleValue Read(IHeaderDictionary headers, string name, out string value)
     {
         value = string.Empty;
-        var hasAlias = !ReferenceEquals(name, underscoreAlias) && !string.Equals(name, underscoreAlias, StringComparison.Ordinal)
-            && headers.ContainsKey(underscoreAlias);
-        if (!headers.TryGetValue(name, out var values) || values.Count == 0)
+        string? key = null;
+        foreach (var header in headers)
         {
-            return hasAlias ? SingleValue.Ambiguous : SingleValue.Missing;
+            if (HeaderSpelling.Same(header.Key, name))
+            {
+                if (key is not null)
+                {
+                    // X-Subject-Id and X_Subject_Id together: which one would the upstream read?
+                    return SingleValue.Ambiguous;
+                }
+
+                key = header.Key;
+            }
         }
 
-        return hasAlias ? SingleValue.Ambiguous : Single(values, out value);
+        return key is null ? SingleValue.Missing : Single(headers[key], out value);
     }
 
     public static SingleValue Single(StringValues values, out string value)

@@ -6,6 +6,7 @@ using StackExchange.Redis;
 namespace ConsentGateway.Tests.Consent;
 
 /// <summary>Against a real redis-server (see RedisServer): layout, notifications and faults.</summary>
+[Collection(ConsentTimingDefinition.Name)]
 public sealed class RedisConsentStoreTests
 {
     [Fact]
@@ -137,7 +138,12 @@ public sealed class RedisConsentStoreTests
     [Fact]
     public async Task A_hung_server_answers_within_the_deadline_with_stale_denials_or_Unavailable()
     {
-        await using var h = await RedisHarness.StartAsync(o => o.CacheTtl = TimeSpan.FromMilliseconds(100));
+        await using var h = await RedisHarness.StartAsync(o =>
+        {
+            o.CacheTtl = TimeSpan.FromMilliseconds(100);
+            o.LookupTimeout = TimeSpan.FromMilliseconds(100);
+            o.StoreTimeout = TimeSpan.FromMilliseconds(200);
+        });
         var before = h.Invalidations;
         await h.Store.SetPurposeAsync("erin", "marketing", ConsentStatus.Denied, null, null, default);
         await RedisHarness.WaitUntilAsync(() => h.Invalidations > before, "own write's notification"); // else its echo may evict what we cache next
