@@ -22,7 +22,16 @@ internal static class ConsentApi
                 return Results.Empty;
             }
 
-            return await next(context).ConfigureAwait(false);
+            try
+            {
+                return await next(context).ConfigureAwait(false);
+            }
+            catch (ConsentStoreException)
+            {
+                // The write was not confirmed: say so; the caller retries (writes are idempotent per purpose).
+                await Problem.StoreUnavailable.WriteAsync(context.HttpContext).ConfigureAwait(false);
+                return Results.Empty;
+            }
         });
 
         api.MapGet("/consents", static async (string subject, IConsentStore store, HttpContext http) =>
@@ -30,7 +39,7 @@ internal static class ConsentApi
             var read = await store.ReadAsync(subject, http.RequestAborted).ConfigureAwait(false);
             if (!read.Succeeded)
             {
-                return Results.Problem(statusCode: 503, title: "Consent store unavailable", type: "urn:consent-gateway:problem:store-unavailable");
+                throw new ConsentStoreException();
             }
 
             var consent = read.Consent ?? SubjectConsent.Empty;

@@ -162,9 +162,11 @@ internal sealed class ConsentCache : IConsentLookup, IDisposable
         // Re-read L1 rather than reuse what the miss saw: another flight may have refreshed it since.
         if (_l1.TryGetValue(subject, out var boxed) && boxed is Entry entry && entry.Generation == _hub.Generation)
         {
-            // A denial (or no record) may be served at any age: serving it can only withhold data.
-            // A grant only within the window, which bounds how late a revocation can take effect.
-            if (!entry.HasGrant || _time.GetTimestamp() < entry.FetchedAt + _ttl + _staleGrantWindow)
+            // Within the window any entry may be served; the window bounds how late a revocation can
+            // take effect. Past it, nothing is: "no record" lets legitimate-interest and opt-out data
+            // through, so it cannot be served indefinitely either, and a stale denial past the window
+            // would decide exactly as failing closed does (only contract / legal-obligation pass).
+            if (_time.GetTimestamp() < entry.FetchedAt + _ttl + _staleGrantWindow)
             {
                 _staleHit.Inc();
                 ConsentLog.LookupFallback(_logger, "stale");
@@ -262,36 +264,21 @@ internal sealed class ConsentCache : IConsentLookup, IDisposable
 
             var now = _time.GetTimestamp();
             var value = consent ?? SubjectConsent.Empty;
-            var entry = new Entry(value, now, now + (consent is null ? _negativeTtl : _ttl), flight.Generation, HoldsGrant(value, _time.GetUtcNow()));
+            var entry = new Entry(value, now, now + (consent is null ? _negativeTtl : _ttl), flight.Generation);
             _l1.Set(flight.Subject, entry, EntryOptions);
         }
-    }
-
-    private static bool HoldsGrant(SubjectConsent consent, DateTimeOffset now)
-    {
-        foreach (var p in consent.Purposes)
-        {
-            // An already-expired grant permits nothing, so it does not make the entry a grant.
-            if (p.Status == ConsentStatus.Granted && (p.ExpiresAt is null || p.ExpiresAt > now))
-            {
-                return true;
-            }
-        }
-
-        return false;
     }
 
     private static long ToTimestampTicks(TimeSpan span, TimeProvider time) =>
         (long)(span.TotalSeconds * time.TimestampFrequency);
 
     /// <summary>Immutable L1 value; times are TimeProvider timestamps.</summary>
-    private sealed class Entry(SubjectConsent consent, long fetchedAt, long freshUntil, long generation, bool hasGrant)
+    private sealed class Entry(SubjectConsent consent, long fetchedAt, long freshUntil, long generation)
     {
         public SubjectConsent Consent { get; } = consent;
         public long FetchedAt { get; } = fetchedAt;
         public long FreshUntil { get; } = freshUntil;
         public long Generation { get; } = generation;
-        public bool HasGrant { get; } = hasGrant;
     }
 
     private sealed class Flight(string subject, long generation)

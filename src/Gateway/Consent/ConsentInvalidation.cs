@@ -33,11 +33,15 @@ internal sealed class ConsentInvalidation
         AllInvalidated?.Invoke();
     }
 
-    /// <summary>Changes may now go unseen: stop trusting L1 until <see cref="SubscriptionRestored"/>.</summary>
+    /// <summary>
+    /// Changes may now go unseen: L1 stops answering on its own until <see cref="SubscriptionRestored"/>
+    /// (every lookup goes to the store). Entries are kept, not dropped, so that if the store itself is
+    /// unreachable the stale rules (bounded by the stale window) still apply instead of failing every
+    /// request closed at once.
+    /// </summary>
     public void SubscriptionLost()
     {
         _notificationsFlowing = false;
-        InvalidateAll();
     }
 
     /// <summary>

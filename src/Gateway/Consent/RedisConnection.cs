@@ -235,7 +235,16 @@ internal sealed class RedisConnection : IHostedService, IAsyncDisposable, IDispo
                 epoch = _lossEpoch;
             }
 
-            var confirmed = mux.IsConnected && subscriber.SubscribedEndpoint(Channel) is not null && subscriber.IsConnected(Channel);
+            bool confirmed;
+            try
+            {
+                confirmed = mux.IsConnected && subscriber.SubscribedEndpoint(Channel) is not null && subscriber.IsConnected(Channel);
+            }
+            catch (ObjectDisposedException)
+            {
+                return; // synchronous Dispose closed the multiplexer under us: shutting down
+            }
+
             if (confirmed)
             {
                 MarkRestored(epoch);

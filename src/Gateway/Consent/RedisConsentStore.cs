@@ -70,10 +70,11 @@ internal sealed class RedisConsentStore : IConsentStore, IConsentStoreHealth
             return StoreRead.Failed; // fail fast rather than spend the caller's deadline
         }
 
-        var pending = mux.GetDatabase().HashGetAllAsync(Key(subject));
+        Task<HashEntry[]>? pending = null;
         try
         {
             // The library's own timeout is checked on a ~1 s heartbeat: far too late for a lookup.
+            pending = mux.GetDatabase().HashGetAllAsync(Key(subject));
             var fields = await pending.WaitAsync(_readTimeout, _time, cancellationToken).ConfigureAwait(false);
             return new StoreRead(true, RedisConsentFormat.Parse(fields, _logger));
         }
@@ -120,10 +121,11 @@ internal sealed class RedisConsentStore : IConsentStore, IConsentStoreHealth
     private async Task<RedisResult> EvaluateAsync(string script, string subject, RedisValue[] args, CancellationToken cancellationToken)
     {
         var mux = _connection.Multiplexer ?? throw new ConsentStoreException("The consent store is not connected.");
-        var pending = mux.GetDatabase().ScriptEvaluateAsync(script, [Key(subject)], args);
+        Task<RedisResult>? pending = null;
         RedisResult result;
         try
         {
+            pending = mux.GetDatabase().ScriptEvaluateAsync(script, [Key(subject)], args);
             result = await pending.WaitAsync(WriteTimeout, _time, cancellationToken).ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
@@ -134,6 +136,7 @@ internal sealed class RedisConsentStore : IConsentStore, IConsentStoreHealth
         catch (Exception ex) when (ex is RedisException or TimeoutException)
         {
             Observe(pending);
+            _hub.Invalidate(subject); // it may have been applied: do not keep serving what came before
             ConsentLog.StoreWriteFailed(_logger, ex);
             throw new ConsentStoreException("The consent store did not confirm the write; it may or may not have been applied.", ex);
         }
@@ -146,6 +149,6 @@ internal sealed class RedisConsentStore : IConsentStore, IConsentStoreHealth
     private RedisKey Key(string subject) => _keyPrefix + subject;
 
     // After our deadline the driver's task may still fault; observe it so it is not reported as unobserved.
-    private static void Observe(Task task) =>
-        _ = task.ContinueWith(static t => _ = t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+    private static void Observe(Task? task) =>
+        _ = task?.ContinueWith(static t => _ = t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
 }

@@ -39,7 +39,8 @@ internal sealed class JsonFilterScratch
         // Writers must not keep the caller's output (a request body full of personal data) reachable.
         _writer?.Reset(NullBufferWriter.Instance);
         _hashWriter?.Reset(NullBufferWriter.Instance);
-        _hashBuffer.ResetWrittenCount();
+        // Clear rather than just rewind: the buffer held a personal value in its compact form.
+        _hashBuffer.Clear();
         if (_hashBuffer.Capacity > RetainedHashBytes)
         {
             _hashBuffer = new ArrayBufferWriter<byte>(InitialBytes);

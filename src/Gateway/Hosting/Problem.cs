@@ -36,6 +36,7 @@ internal sealed class Problem
     public static readonly Problem RoutePolicyMissing = new(500, "route-policy-missing", "Route has no consent policy", "The route has no consent policy; the gateway refuses to forward it.");
     public static readonly Problem NotFound = new(404, "not-found", "Not found", "No route matches this request on this listener.");
     public static readonly Problem AdminUnauthorized = new(401, "admin-unauthorized", "Admin credentials required", "Send an admin key in X-Admin-Key or a valid bearer token.");
+    public static readonly Problem StoreUnavailable = new(503, "store-unavailable", "Consent store unavailable", "The consent store did not confirm the operation, so it may not have been applied. Retry it.");
     public static readonly Problem InternalError = new(500, "internal-error", "Internal error", "The gateway failed to process the request; nothing was forwarded.");
 
     public Problem(int status, string slug, string title, string detail)

@@ -196,9 +196,9 @@ internal static class PolicyCompiler
         {
             errors.Add($"{key}:Subject:Name is required when Subject:From is '{subject.From}'.");
         }
-        else if (subjectFrom == SubjectFrom.Body && !subjectName.StartsWith('/'))
+        else if (subjectFrom == SubjectFrom.Body && !JsonPointerReader.TryParsePointer(subjectName, out _, out var pointerError))
         {
-            errors.Add($"{key}:Subject:Name '{subjectName}' must be a JSON pointer such as /customer/id.");
+            errors.Add($"{key}:Subject:Name '{subjectName}' must be a JSON pointer such as /customer/id: {pointerError}");
         }
 
         if (subjectFrom == SubjectFrom.Jwt && !jwtConfigured)

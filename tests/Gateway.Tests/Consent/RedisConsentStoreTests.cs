@@ -120,14 +120,18 @@ public sealed class RedisConsentStoreTests
         var lookup = await h.LookupAsync("dave");
         watch.Stop();
         Assert.False(read.Succeeded);
-        Assert.Equal(ConsentSource.Unavailable, lookup.Source); // the subscription loss distrusted L1
-        Assert.True(h.Hub.Generation > generation);
+        // L1 no longer answers on its own (the subscription is gone) and the store cannot: the
+        // denial read moments ago is served stale, within the window.
+        Assert.False(h.Hub.NotificationsFlowing);
+        Assert.Equal(ConsentSource.Stale, lookup.Source);
+        Assert.Equal(ConsentStatus.Denied, lookup.Consent!.Find("marketing")!.Status);
         Assert.InRange(watch.ElapsedMilliseconds, 0, 200);
         Assert.Equal(0, h.Metrics.StoreUp.Value);
         await Assert.ThrowsAsync<ConsentStoreException>(() => h.Store.SetGpcAsync("dave", true, default).AsTask());
 
         h.Server.Start(); // empty again: nothing is persisted
         await h.WaitSubscribedAsync();
+        Assert.True(h.Hub.Generation > generation); // everything cached before the gap is distrusted
         await RedisHarness.WaitUntilAsync(() => h.Metrics.StoreUp.Value == 1, "consent_store_up back to 1");
         await h.Store.SetPurposeAsync("dave", "marketing", ConsentStatus.Granted, null, null, default);
         var recovered = await h.LookupAsync("dave");
@@ -175,8 +179,8 @@ public sealed class RedisConsentStoreTests
         var killed = (long)await h.Raw.ExecuteAsync("CLIENT", "KILL", "TYPE", "pubsub");
         Assert.True(killed >= 1);
 
-        // Lost (generation +1) and restored (+1 again) once the server confirms the re-SUBSCRIBE.
-        await RedisHarness.WaitUntilAsync(() => h.Hub.Generation >= generation + 2 && h.Connection.IsSubscribed, "resubscribed");
+        // Restored (generation +1: L1 distrusted) once the server confirms the re-SUBSCRIBE.
+        await RedisHarness.WaitUntilAsync(() => h.Hub.Generation >= generation + 1 && h.Connection.IsSubscribed, "resubscribed");
         Assert.Equal(ConsentSource.Store, (await h.LookupAsync("gina")).Source);
         Assert.Equal(ConsentSource.L1, (await h.LookupAsync("gina")).Source);
 

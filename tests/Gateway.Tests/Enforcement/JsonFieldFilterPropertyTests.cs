@@ -22,6 +22,8 @@ public class JsonFieldFilterPropertyTests
         new("$..contact.email", [(OracleStep.Descendant, "contact"), (OracleStep.Child, "email")]),
         new("$['e.mail']", [(OracleStep.Child, "e.mail")]),
         new("$.items[*][*].phone", [(OracleStep.Child, "items"), (OracleStep.Any, ""), (OracleStep.Any, ""), (OracleStep.Child, "phone")]),
+        new("$..email", [(OracleStep.Descendant, "email")]),
+        new("$.profile", [(OracleStep.Child, "profile")]),
     ];
 
     private static readonly string[] Names =
