@@ -7,7 +7,7 @@ using StackExchange.Redis;
 namespace ConsentGateway.Consent;
 
 /// <summary>
-/// The Redis layout of REDIS-LAYOUT.md: reading a subject hash written by anyone, and the JSON of one
+/// The Redis layout of the README ("Redis layout"): reading a subject hash written by anyone, and the JSON of one
 /// purpose. Parsing fails closed field by field: what cannot be understood restricts, never permits.
 /// </summary>
 internal static class RedisConsentFormat

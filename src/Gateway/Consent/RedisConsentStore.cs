@@ -5,7 +5,7 @@ using StackExchange.Redis;
 namespace ConsentGateway.Consent;
 
 /// <summary>
-/// Consent in Redis, laid out as REDIS-LAYOUT.md documents so consent platforms can write it directly.
+/// Consent in Redis, laid out as the README ("Redis layout") documents so consent platforms can write it directly.
 /// Reads report failure as <see cref="StoreRead.Failed"/> within their own deadline; writes are one
 /// Lua script each (change + version bump + PUBLISH, atomically) and throw
 /// <see cref="ConsentStoreException"/> when the outcome cannot be confirmed.

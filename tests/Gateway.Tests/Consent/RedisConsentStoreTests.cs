@@ -66,7 +66,7 @@ public sealed class RedisConsentStoreTests
         Assert.Equal(ConsentSource.L1, (await h.LookupAsync("bob")).Source);
         var before = h.Invalidations;
 
-        // What a consent platform does, following REDIS-LAYOUT.md with a plain client.
+        // What a consent platform does, following the README ("Redis layout") with a plain client.
         await h.Raw.HashSetAsync("consent:bob", "p:analytics", """{"status":"granted","expiresAt":null,"updatedAt":"2026-05-01T10:00:00Z","source":"platform"}""");
         await h.Raw.HashIncrementAsync("consent:bob", "v");
         await h.RawSubscriber.PublishAsync(RedisChannel.Literal("consent:changes"), "bob");
