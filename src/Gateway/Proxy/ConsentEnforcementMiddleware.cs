@@ -174,9 +174,7 @@ internal sealed partial class ConsentEnforcementMiddleware(
             var started = Stopwatch.GetTimestamp();
             var output = new PooledBufferWriter(body.Bytes.WrittenCount);
             context.Response.RegisterForDispose(output);
-            Span<FieldAction> actions = stackalloc FieldAction[rules.BodyRules.Length];
-            BodyActions.Fill(rules.BodyRules, exchange.DeniedMask, actions);
-            var result = filter.Filter(body.Bytes.WrittenSpan, actions, output, pseudonymizer, exchange.SubjectUtf8);
+            var result = BodyActions.Filter(filter, rules.BodyRules, body.Bytes.WrittenSpan, exchange.DeniedMask, exchange.SubjectUtf8, output, pseudonymizer);
             metrics.EnforcementDuration.WithLabels("request").Observe(Stopwatch.GetElapsedTime(started).TotalSeconds);
             switch (result.Status)
             {
@@ -186,7 +184,7 @@ internal sealed partial class ConsentEnforcementMiddleware(
                 case JsonFilterStatus.Blocked: blocked = true; break;
             }
 
-            withheld |= BodyActions.ToRuleMask(rules.BodyRules, result.WithheldMask);
+            withheld |= result.WithheldMask;
             if (!report)
             {
                 // The upstream sees exactly the re-serialised document the gateway checked.
@@ -216,23 +214,7 @@ internal sealed partial class ConsentEnforcementMiddleware(
             request.Headers.Remove("If-Range");
         }
 
-        var headers = request.Headers;
-        if (report)
-        {
-            headers[ConsentHeaders.Decision] = ConsentHeaders.Allowed;
-            if (withheld != 0)
-            {
-                headers[ConsentHeaders.WouldWithhold] = exchange.WithheldCategories(withheld);
-            }
-        }
-        else
-        {
-            headers[ConsentHeaders.Decision] = withheld == 0 ? ConsentHeaders.Allowed : ConsentHeaders.Filtered;
-            if (withheld != 0)
-            {
-                headers[ConsentHeaders.Withheld] = exchange.WithheldCategories(withheld);
-            }
-        }
+        ConsentHeaders.Describe(request.Headers, exchange, withheld);
 
         return null;
     }

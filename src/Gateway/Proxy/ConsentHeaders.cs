@@ -12,6 +12,20 @@ internal static class ConsentHeaders
     public const string Allowed = "allowed";
     public const string Filtered = "filtered";
 
+    /// <summary>
+    /// States what the gateway did: allowed or filtered, and which categories were withheld. In report
+    /// mode nothing was changed, so the decision is "allowed" and the categories go in
+    /// <see cref="WouldWithhold"/>.
+    /// </summary>
+    public static void Describe(IHeaderDictionary headers, ConsentExchange exchange, ulong withheld)
+    {
+        headers[Decision] = withheld == 0 || exchange.IsReport ? Allowed : Filtered;
+        if (withheld != 0)
+        {
+            headers[exchange.IsReport ? WouldWithhold : Withheld] = exchange.WithheldCategories(withheld);
+        }
+    }
+
     /// <summary>403 naming the denied categories (never the values), in the body and in the consent headers.</summary>
     public static Task WriteBlockedAsync(HttpContext context, List<string> categories) =>
         Hosting.Problem.Blocked.WriteAsync(context, extensionName: "categories", extensions: categories, headers:

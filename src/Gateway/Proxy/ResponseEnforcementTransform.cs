@@ -88,9 +88,7 @@ internal sealed partial class ResponseEnforcementTransform(Pseudonymizer pseudon
             var started = Stopwatch.GetTimestamp();
             output = new PooledBufferWriter(input.WrittenCount);
             http.Response.RegisterForDispose(output);
-            Span<FieldAction> actions = stackalloc FieldAction[rules.BodyRules.Length];
-            BodyActions.Fill(rules.BodyRules, exchange.DeniedMask, actions);
-            var result = filter.Filter(input.WrittenSpan, actions, output, pseudonymizer, exchange.SubjectUtf8);
+            var result = BodyActions.Filter(filter, rules.BodyRules, input.WrittenSpan, exchange.DeniedMask, exchange.SubjectUtf8, output, pseudonymizer);
             metrics.EnforcementDuration.WithLabels("response").Observe(Stopwatch.GetElapsedTime(started).TotalSeconds);
             if (result.Status is JsonFilterStatus.Malformed or JsonFilterStatus.TooDeep or JsonFilterStatus.InvalidUtf8)
             {
@@ -100,7 +98,7 @@ internal sealed partial class ResponseEnforcementTransform(Pseudonymizer pseudon
             }
 
             blocked |= result.Status == JsonFilterStatus.Blocked;
-            withheld |= BodyActions.ToRuleMask(rules.BodyRules, result.WithheldMask);
+            withheld |= result.WithheldMask;
             if (report)
             {
                 // Dry run: forward what the upstream sent (decoded), untouched.
@@ -127,22 +125,7 @@ internal sealed partial class ResponseEnforcementTransform(Pseudonymizer pseudon
             headers.CacheControl = PrivateCacheControl(headers.CacheControl.ToString());
         }
 
-        if (report)
-        {
-            headers[ConsentHeaders.Decision] = ConsentHeaders.Allowed;
-            if (exchange.WithheldMask != 0)
-            {
-                headers[ConsentHeaders.WouldWithhold] = exchange.WithheldCategories(exchange.WithheldMask);
-            }
-        }
-        else
-        {
-            headers[ConsentHeaders.Decision] = exchange.WithheldMask == 0 ? ConsentHeaders.Allowed : ConsentHeaders.Filtered;
-            if (exchange.WithheldMask != 0)
-            {
-                headers[ConsentHeaders.Withheld] = exchange.WithheldCategories(exchange.WithheldMask);
-            }
-        }
+        ConsentHeaders.Describe(headers, exchange, exchange.WithheldMask);
 
         if (output is not null)
         {
