@@ -242,7 +242,7 @@ internal sealed partial class ConsentEnforcementMiddleware(
             }
         }
 
-        if (logger.IsEnabled(LogLevel.Information))
+        if (logger.IsEnabled(LogLevel.Debug))
         {
             var categories = exchange.WithheldCategories(mask);
             LogWithheld(logger, exchange.Route.RouteId, exchange.Purpose.Name, exchange.IsReport, categories);
@@ -293,9 +293,9 @@ internal sealed partial class ConsentEnforcementMiddleware(
     [LoggerMessage(EventId = 2001, Level = LogLevel.Error, Message = "Route {RouteId} has no consent policy; request refused")]
     private static partial void LogRouteWithoutPolicy(ILogger logger, string routeId);
 
-    [LoggerMessage(EventId = 2002, Level = LogLevel.Information, Message = "Request refused on route {RouteId} for purpose {Purpose}: {Problem} ({Status})")]
+    [LoggerMessage(EventId = 2002, Level = LogLevel.Debug, Message = "Request refused on route {RouteId} for purpose {Purpose}: {Problem} ({Status})")]
     private static partial void LogRejected(ILogger logger, string routeId, string purpose, string problem, int status);
 
-    [LoggerMessage(EventId = 2003, Level = LogLevel.Information, Message = "Route {RouteId} purpose {Purpose} report={Report}: withheld categories {Categories}")]
+    [LoggerMessage(EventId = 2003, Level = LogLevel.Debug, Message = "Route {RouteId} purpose {Purpose} report={Report}: withheld categories {Categories}")]
     private static partial void LogWithheld(ILogger logger, string routeId, string purpose, bool report, string categories);
 }

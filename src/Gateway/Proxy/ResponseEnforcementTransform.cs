@@ -184,9 +184,9 @@ internal sealed partial class ResponseEnforcementTransform(Pseudonymizer pseudon
         return new ValueTask(problem.WriteAsync(context.HttpContext));
     }
 
-    [LoggerMessage(EventId = 3001, Level = LogLevel.Warning, Message = "Upstream response on route {RouteId} refused: {Problem}")]
+    [LoggerMessage(EventId = 2101, Level = LogLevel.Warning, Message = "Upstream response on route {RouteId} refused: {Problem}")]
     private static partial void LogResponseRefused(ILogger logger, string routeId, string problem);
 
-    [LoggerMessage(EventId = 3002, Level = LogLevel.Warning, Message = "Upstream body on route {RouteId} could not be filtered: {Status}")]
+    [LoggerMessage(EventId = 2102, Level = LogLevel.Warning, Message = "Upstream body on route {RouteId} could not be filtered: {Status}")]
     private static partial void LogUpstreamBodyInvalid(ILogger logger, string routeId, string status);
 }
