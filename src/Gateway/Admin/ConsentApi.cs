@@ -13,26 +13,8 @@ internal static class ConsentApi
 {
     public static void Map(RouteGroupBuilder admin)
     {
-        var api = admin.MapGroup("/v1/subjects/{subject}").AddEndpointFilter(static async (context, next) =>
-        {
-            var auth = context.HttpContext.RequestServices.GetRequiredService<AdminAuthenticator>();
-            if (!auth.IsAuthorized(context.HttpContext.Request))
-            {
-                await Problem.AdminUnauthorized.WriteAsync(context.HttpContext).ConfigureAwait(false);
-                return Results.Empty;
-            }
-
-            try
-            {
-                return await next(context).ConfigureAwait(false);
-            }
-            catch (ConsentStoreException)
-            {
-                // The write was not confirmed: say so; the caller retries (writes are idempotent per purpose).
-                await Problem.StoreUnavailable.WriteAsync(context.HttpContext).ConfigureAwait(false);
-                return Results.Empty;
-            }
-        });
+        var api = admin.MapGroup("/v1/subjects/{subject}").AddEndpointFilter(AuthorizeAdmin);
+        ConsentEventsApi.Map(admin.MapGroup("/v1/consent-events").AddEndpointFilter(AuthorizeAdmin));
 
         api.MapGet("/consents", static async (string subject, IConsentStore store, HttpContext http) =>
         {
@@ -48,7 +30,8 @@ internal static class ConsentApi
                 subject,
                 version = consent.Version,
                 gpc = consent.Gpc,
-                purposes = consent.Purposes.Select(p => new { purpose = p.Purpose, status = Status(p.Status), expiresAt = p.ExpiresAt, updatedAt = p.UpdatedAt, source = p.Source }),
+                gpcOccurredAt = consent.GpcOccurredAt,
+                purposes = consent.Purposes.Select(p => new { purpose = p.Purpose, status = Status(p.Status), expiresAt = p.ExpiresAt, updatedAt = p.UpdatedAt, occurredAt = p.OccurredAt, source = p.Source }),
             }, AdminEndpoints.Json);
         });
 
@@ -114,6 +97,28 @@ internal static class ConsentApi
             ValidateSubject(subject) ?? Results.Json(await store.EraseAsync(subject, http.RequestAborted).ConfigureAwait(false), AdminEndpoints.Json));
     }
 
+    /// <summary>Admin credentials first; a write the store does not confirm becomes 503 store-unavailable.</summary>
+    internal static async ValueTask<object?> AuthorizeAdmin(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
+    {
+        var auth = context.HttpContext.RequestServices.GetRequiredService<AdminAuthenticator>();
+        if (!await auth.IsAuthorizedAsync(context.HttpContext).ConfigureAwait(false))
+        {
+            await Problem.AdminUnauthorized.WriteAsync(context.HttpContext).ConfigureAwait(false);
+            return Results.Empty;
+        }
+
+        try
+        {
+            return await next(context).ConfigureAwait(false);
+        }
+        catch (ConsentStoreException)
+        {
+            // The write was not confirmed: say so; the caller retries (writes are idempotent per purpose, events per id).
+            await Problem.StoreUnavailable.WriteAsync(context.HttpContext).ConfigureAwait(false);
+            return Results.Empty;
+        }
+    }
+
     private static string Status(ConsentStatus status) => status == ConsentStatus.Granted ? "granted" : "denied";
 
     private static IResult? ValidateSubject(string subject) =>
@@ -136,7 +141,7 @@ internal static class ConsentApi
         }
     }
 
-    private static IResult Invalid(int status, string slug, string field, string detail) =>
+    internal static IResult Invalid(int status, string slug, string field, string detail) =>
         Results.Problem(statusCode: status, title: "Invalid consent write", detail: detail, type: "urn:consent-gateway:problem:" + slug,
             extensions: new Dictionary<string, object?> { ["field"] = field });
 

@@ -1,6 +1,6 @@
 using System.Collections.Concurrent;
+using System.Diagnostics;
 using ConsentGateway.Observability;
-using Microsoft.Extensions.Caching.Memory;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Prometheus;
@@ -17,6 +17,17 @@ namespace ConsentGateway.Consent;
 /// <c>none/unavailable</c>. Lookups = sum of tier="l1".
 /// A subject with no record is answered with <see cref="SubjectConsent.Empty"/>, so
 /// <see cref="ConsentLookupResult.Consent"/> is non-null whenever the result is known.
+/// <para>
+/// Storage is a <see cref="ConcurrentDictionary{TKey,TValue}"/> of small structs rather than
+/// <c>Microsoft.Extensions.Caching.Memory</c>: measured side by side on the 2-core target box an L1 hit
+/// cost 202 ns through MemoryCache and 103 ns this way, and an entry's cache structures shrank from
+/// 211 B to 83 B (loadtests/results/benchmarks-latest.md). MemoryCache's expiry was never used (freshness
+/// is judged here, on TimeProvider timestamps, because expired entries must survive to be served
+/// stale); what it still provided, the size bound, is done here: an entry that would take L1 past
+/// <see cref="ConsentOptions.CacheSizeLimit"/> is not stored, and a background compaction frees a tenth
+/// of the limit, dropping entries of an old generation or past the stale window first, then the ones
+/// fetched longest ago.
+/// </para>
 /// </remarks>
 internal sealed class ConsentCache : IConsentLookup, IDisposable
 {
@@ -24,12 +35,14 @@ internal sealed class ConsentCache : IConsentLookup, IDisposable
     private readonly ConsentInvalidation _hub;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
-    private readonly MemoryCache _l1;
+    private readonly ConcurrentDictionary<string, Entry> _l1 = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, Flight> _flights = new(StringComparer.Ordinal);
+    private readonly long _sizeLimit;
+    private readonly bool _systemTime;
 
-    // MemoryCache expiry is not used: entries past their TTL must survive to be served stale, so
-    // freshness is judged here (on TimeProvider timestamps) and the size limit bounds memory.
-    private static readonly MemoryCacheEntryOptions EntryOptions = new() { Size = 1 };
+    // Approximate entry count (ConcurrentDictionary.Count takes every lock); recounted by each compaction.
+    private long _count;
+    private int _compacting;
 
     private readonly long _ttl;
     private readonly long _negativeTtl;
@@ -61,7 +74,8 @@ internal sealed class ConsentCache : IConsentLookup, IDisposable
         _time = time;
         _logger = logger;
         var o = options.Value;
-        _l1 = new MemoryCache(new MemoryCacheOptions { SizeLimit = o.CacheSizeLimit });
+        _sizeLimit = o.CacheSizeLimit;
+        _systemTime = ReferenceEquals(time, TimeProvider.System);
         _ttl = ToTimestampTicks(o.CacheTtl, time);
         _negativeTtl = ToTimestampTicks(o.NegativeCacheTtl, time);
         _staleGrantWindow = ToTimestampTicks(o.StaleGrantWindow, time);
@@ -84,10 +98,9 @@ internal sealed class ConsentCache : IConsentLookup, IDisposable
     {
         ArgumentException.ThrowIfNullOrEmpty(subject);
         if (_hub.NotificationsFlowing
-            && _l1.TryGetValue(subject, out var boxed)
-            && boxed is Entry entry
+            && _l1.TryGetValue(subject, out var entry)
             && entry.Generation == _hub.Generation
-            && _time.GetTimestamp() < entry.FreshUntil)
+            && Now() < entry.FreshUntil)
         {
             _l1Hit.Inc();
             return new ValueTask<ConsentLookupResult>(new ConsentLookupResult(entry.Consent, ConsentSource.L1));
@@ -113,7 +126,10 @@ internal sealed class ConsentCache : IConsentLookup, IDisposable
             }
         }
 
-        _l1.Remove(subject);
+        if (_l1.TryRemove(subject, out _))
+        {
+            Interlocked.Decrement(ref _count);
+        }
     }
 
     /// <summary>Distrust every cached entry and every read in flight (used when change notifications may have been lost).</summary>
@@ -123,11 +139,17 @@ internal sealed class ConsentCache : IConsentLookup, IDisposable
     {
         _hub.SubjectInvalidated -= Invalidate;
         _hub.AllInvalidated -= OnAllInvalidated;
-        _l1.Dispose();
     }
 
     // The generation bump already makes old entries unusable; clearing just gives the memory back.
-    private void OnAllInvalidated() => _l1.Clear();
+    private void OnAllInvalidated()
+    {
+        _l1.Clear();
+        Volatile.Write(ref _count, 0); // an add racing the clear may skew this; the next compaction recounts
+    }
+
+    // TimeProvider.System's timestamp is Stopwatch's; calling it directly skips a virtual call on the hit path.
+    private long Now() => _systemTime ? Stopwatch.GetTimestamp() : _time.GetTimestamp();
 
     private async Task<ConsentLookupResult> MissAsync(string subject, CancellationToken cancellationToken)
     {
@@ -160,13 +182,13 @@ internal sealed class ConsentCache : IConsentLookup, IDisposable
     private ConsentLookupResult Fallback(string subject)
     {
         // Re-read L1 rather than reuse what the miss saw: another flight may have refreshed it since.
-        if (_l1.TryGetValue(subject, out var boxed) && boxed is Entry entry && entry.Generation == _hub.Generation)
+        if (_l1.TryGetValue(subject, out var entry) && entry.Generation == _hub.Generation)
         {
             // Within the window any entry may be served; the window bounds how late a revocation can
             // take effect. Past it, nothing is: "no record" lets legitimate-interest and opt-out data
             // through, so it cannot be served indefinitely either, and a stale denial past the window
             // would decide exactly as failing closed does (only contract / legal-obligation pass).
-            if (_time.GetTimestamp() < entry.FetchedAt + _ttl + _staleGrantWindow)
+            if (Now() < entry.FetchedAt + _ttl + _staleGrantWindow)
             {
                 _staleHit.Inc();
                 ConsentLog.LookupFallback(_logger, "stale");
@@ -253,33 +275,115 @@ internal sealed class ConsentCache : IConsentLookup, IDisposable
                 return;
             }
 
-            if (consent is not null
-                && _l1.TryGetValue(flight.Subject, out var boxed)
-                && boxed is Entry current
-                && current.Generation == flight.Generation
-                && current.Consent.Version > consent.Version)
-            {
-                return; // never replace a newer snapshot with an older one
-            }
-
-            var now = _time.GetTimestamp();
+            var now = Now();
             var value = consent ?? SubjectConsent.Empty;
             var entry = new Entry(value, now, now + (consent is null ? _negativeTtl : _ttl), flight.Generation);
-            _l1.Set(flight.Subject, entry, EntryOptions);
+            while (true)
+            {
+                if (_l1.TryGetValue(flight.Subject, out var current))
+                {
+                    if (consent is not null
+                        && current.Generation == flight.Generation
+                        && current.Consent.Version > consent.Version)
+                    {
+                        return; // never replace a newer snapshot with an older one
+                    }
+
+                    if (_l1.TryUpdate(flight.Subject, entry, current))
+                    {
+                        return;
+                    }
+
+                    continue; // replaced or removed meanwhile: decide again
+                }
+
+                if (Volatile.Read(ref _count) >= _sizeLimit)
+                {
+                    // Full: like MemoryCache under its size limit, the entry is not stored and space is made in the background.
+                    StartCompaction();
+                    return;
+                }
+
+                if (_l1.TryAdd(flight.Subject, entry))
+                {
+                    if (Interlocked.Increment(ref _count) >= _sizeLimit)
+                    {
+                        StartCompaction();
+                    }
+
+                    return;
+                }
+            }
+        }
+    }
+
+    private void StartCompaction()
+    {
+        if (Interlocked.CompareExchange(ref _compacting, 1, 0) == 0)
+        {
+            ThreadPool.UnsafeQueueUserWorkItem(static self => self.Compact(), this, preferLocal: false);
+        }
+    }
+
+    /// <summary>
+    /// Frees a tenth of the limit (at least one entry): first entries no lookup can use any more (old
+    /// generation, or past the stale window), then the ones fetched longest ago. Runs on the thread pool,
+    /// one at a time.
+    /// </summary>
+    private void Compact()
+    {
+        try
+        {
+            var generation = _hub.Generation;
+            var now = Now();
+            var candidates = new List<KeyValuePair<string, Entry>>();
+            long live = 0;
+            foreach (var pair in _l1)
+            {
+                var e = pair.Value;
+                if (e.Generation != generation || now >= e.FetchedAt + _ttl + _staleGrantWindow)
+                {
+                    if (_l1.TryRemove(pair))
+                    {
+                        continue;
+                    }
+                }
+
+                live++;
+                candidates.Add(pair);
+            }
+
+            var target = _sizeLimit - Math.Max(1, _sizeLimit / 10);
+            var excess = live - target;
+            if (excess > 0)
+            {
+                candidates.Sort(static (a, b) => a.Value.FetchedAt.CompareTo(b.Value.FetchedAt));
+                for (var i = 0; i < excess && i < candidates.Count; i++)
+                {
+                    // Only if unchanged: an entry refreshed since the scan is young again.
+                    if (_l1.TryRemove(candidates[i]))
+                    {
+                        live--;
+                    }
+                }
+            }
+
+            Volatile.Write(ref _count, live);
+        }
+        finally
+        {
+            Volatile.Write(ref _compacting, 0);
         }
     }
 
     private static long ToTimestampTicks(TimeSpan span, TimeProvider time) =>
         (long)(span.TotalSeconds * time.TimestampFrequency);
 
-    /// <summary>Immutable L1 value; times are TimeProvider timestamps.</summary>
-    private sealed class Entry(SubjectConsent consent, long fetchedAt, long freshUntil, long generation)
-    {
-        public SubjectConsent Consent { get; } = consent;
-        public long FetchedAt { get; } = fetchedAt;
-        public long FreshUntil { get; } = freshUntil;
-        public long Generation { get; } = generation;
-    }
+    /// <summary>
+    /// Immutable L1 value, stored inline in the dictionary's node (no object of its own); times are
+    /// TimeProvider timestamps. Equality is by reference to the snapshot plus the fields, for TryUpdate.
+    /// </summary>
+    private readonly record struct Entry(SubjectConsent Consent, long FetchedAt, long FreshUntil, long Generation);
 
     private sealed class Flight(string subject, long generation)
     {

@@ -40,6 +40,18 @@ internal sealed class ConsentOptions
     /// unreachable. CacheTtl + StaleGrantWindow is the worst-case revocation delay during an outage.
     /// </summary>
     public TimeSpan StaleGrantWindow { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>
+    /// Prefix of the consent-event dedupe keys, <c>{EventKeyPrefix}{eventId}</c>. Separate from
+    /// <see cref="KeyPrefix"/> so an event id can never name a subject hash (and the reverse).
+    /// </summary>
+    public string EventKeyPrefix { get; set; } = "consent-event:";
+
+    /// <summary>How long an ingested event id is remembered: a replay within it is reported as a duplicate.</summary>
+    public TimeSpan EventIdTtl { get; set; } = TimeSpan.FromDays(7);
+
+    /// <summary>Most events accepted in one <c>POST /v1/consent-events</c> (more: 413).</summary>
+    public int MaxEventsPerBatch { get; set; } = 1000;
 }
 
 /// <summary>Start-up validation; every message names the configuration key so the operator can fix it.</summary>
@@ -58,6 +70,26 @@ internal sealed class ConsentOptionsValidator : IValidateOptions<ConsentOptions>
         if (string.IsNullOrEmpty(options.KeyPrefix))
         {
             failures.Add($"{S}:KeyPrefix must not be empty (keys would collide with other data in Redis)");
+        }
+
+        if (string.IsNullOrEmpty(options.EventKeyPrefix))
+        {
+            failures.Add($"{S}:EventKeyPrefix must not be empty");
+        }
+        else if (!string.IsNullOrEmpty(options.KeyPrefix)
+            && (options.EventKeyPrefix.StartsWith(options.KeyPrefix, StringComparison.Ordinal) || options.KeyPrefix.StartsWith(options.EventKeyPrefix, StringComparison.Ordinal)))
+        {
+            failures.Add($"{S}:EventKeyPrefix and {S}:KeyPrefix must not be prefixes of each other (event keys would collide with subject keys)");
+        }
+
+        if (options.EventIdTtl < TimeSpan.FromSeconds(1) || options.EventIdTtl > TimeSpan.FromDays(365))
+        {
+            failures.Add($"{S}:EventIdTtl must be between 1 second and 365 days");
+        }
+
+        if (options.MaxEventsPerBatch is < 1 or > 100_000)
+        {
+            failures.Add($"{S}:MaxEventsPerBatch must be between 1 and 100000");
         }
 
         if (string.IsNullOrWhiteSpace(options.Channel))

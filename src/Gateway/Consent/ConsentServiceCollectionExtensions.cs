@@ -34,6 +34,7 @@ internal static class ConsentServiceCollectionExtensions
             services.TryAddSingleton<EmbeddedConsentStore>();
             services.TryAddSingleton<IConsentStore>(sp => sp.GetRequiredService<EmbeddedConsentStore>());
             services.TryAddSingleton<IConsentStoreHealth>(sp => sp.GetRequiredService<EmbeddedConsentStore>());
+            services.TryAddSingleton<IConsentEventStore>(sp => sp.GetRequiredService<EmbeddedConsentStore>());
             services.AddHostedService(sp => sp.GetRequiredService<EmbeddedConsentStore>());
         }
         else
@@ -42,6 +43,7 @@ internal static class ConsentServiceCollectionExtensions
             services.TryAddSingleton<RedisConsentStore>();
             services.TryAddSingleton<IConsentStore>(sp => sp.GetRequiredService<RedisConsentStore>());
             services.TryAddSingleton<IConsentStoreHealth>(sp => sp.GetRequiredService<RedisConsentStore>());
+            services.TryAddSingleton<IConsentEventStore>(sp => sp.GetRequiredService<RedisConsentStore>());
             services.AddHostedService(sp => sp.GetRequiredService<RedisConnection>());
         }
 

@@ -16,6 +16,9 @@ internal static class RedisConsentFormat
     public const string GpcField = "gpc";
     public const string PurposeFieldPrefix = "p:";
 
+    /// <summary>Hash field holding the <c>occurredAt</c> of the event that last set <see cref="GpcField"/> (ordering only).</summary>
+    public const string GpcOccurredAtField = "gpcAt";
+
     /// <summary>Hash fields to subject consent; an empty hash (missing key) means no record.</summary>
     public static SubjectConsent? Parse(HashEntry[] fields, ILogger logger)
     {
@@ -26,6 +29,7 @@ internal static class RedisConsentFormat
 
         long version = 0;
         var gpc = false;
+        DateTimeOffset? gpcAt = null;
         List<PurposeConsent>? purposes = null;
         foreach (var field in fields)
         {
@@ -47,6 +51,11 @@ internal static class RedisConsentFormat
             {
                 gpc = ParseGpc(field.Value, logger);
             }
+            else if (name == GpcOccurredAtField)
+            {
+                // Ordering bookkeeping only: an unreadable value is simply unknown.
+                gpcAt = DateTimeOffset.TryParse((string?)field.Value, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var at) ? at : null;
+            }
             else if (name.StartsWith(PurposeFieldPrefix, StringComparison.Ordinal) && name.Length > PurposeFieldPrefix.Length)
             {
                 var purpose = name[PurposeFieldPrefix.Length..];
@@ -57,7 +66,7 @@ internal static class RedisConsentFormat
             // Any other field is ignored: room for writers to add their own bookkeeping.
         }
 
-        return new SubjectConsent(version, gpc, purposes is null ? [] : [.. purposes]);
+        return new SubjectConsent(version, gpc, purposes is null ? [] : [.. purposes]) { GpcOccurredAt = gpcAt };
     }
 
     private static bool ParseGpc(RedisValue value, ILogger logger)
@@ -94,6 +103,7 @@ internal static class RedisConsentFormat
         ConsentStatus? status = null;
         DateTimeOffset? expiresAt = null;
         var updatedAt = DateTimeOffset.UnixEpoch;
+        DateTimeOffset? occurredAt = null;
         string? source = null;
         try
         {
@@ -142,6 +152,13 @@ internal static class RedisConsentFormat
                         return false;
                     }
                 }
+                else if (reader.ValueTextEquals("occurredAt"u8))
+                {
+                    // Ordering bookkeeping only (never decides access): an unreadable value is unknown, not a denial.
+                    reader.Read();
+                    occurredAt = reader.TokenType == JsonTokenType.String && reader.TryGetDateTimeOffset(out var o) ? o : null;
+                    reader.Skip();
+                }
                 else if (reader.ValueTextEquals("source"u8))
                 {
                     reader.Read();
@@ -173,7 +190,7 @@ internal static class RedisConsentFormat
             return false;
         }
 
-        consent = new PurposeConsent(purpose, status.Value, expiresAt, updatedAt, source);
+        consent = new PurposeConsent(purpose, status.Value, expiresAt, updatedAt, source) { OccurredAt = occurredAt };
         return true;
     }
 
@@ -198,7 +215,8 @@ internal static class RedisConsentFormat
     }
 
     /// <summary>The JSON value of a <c>p:{purpose}</c> field as the gateway writes it.</summary>
-    public static byte[] FormatPurpose(ConsentStatus status, DateTimeOffset? expiresAt, DateTimeOffset updatedAt, string? source)
+    /// <param name="occurredAt">When the decision was made at its source; written as <c>occurredAt</c> when given (orders consent events).</param>
+    public static byte[] FormatPurpose(ConsentStatus status, DateTimeOffset? expiresAt, DateTimeOffset updatedAt, string? source, DateTimeOffset? occurredAt = null)
     {
         var buffer = new ArrayBufferWriter<byte>(128);
         using (var writer = new Utf8JsonWriter(buffer))
@@ -222,6 +240,11 @@ internal static class RedisConsentFormat
             else
             {
                 writer.WriteString("source"u8, source);
+            }
+
+            if (occurredAt is { } o)
+            {
+                writer.WriteString("occurredAt"u8, FormatTime(o));
             }
 
             writer.WriteEndObject();

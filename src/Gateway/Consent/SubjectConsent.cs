@@ -12,7 +12,14 @@ internal sealed record PurposeConsent(
     ConsentStatus Status,
     DateTimeOffset? ExpiresAt,
     DateTimeOffset UpdatedAt,
-    string? Source);
+    string? Source)
+{
+    /// <summary>
+    /// When the decision was made at its source (the <c>occurredAt</c> of the winning consent event, or
+    /// the time of an admin write); null when the writer did not say. Orders events, never decides access.
+    /// </summary>
+    public DateTimeOffset? OccurredAt { get; init; }
+}
 
 /// <summary>
 /// Immutable snapshot of everything recorded about one subject. Shared between requests and
@@ -36,6 +43,9 @@ internal sealed class SubjectConsent
     public bool Gpc { get; }
 
     public PurposeConsent[] Purposes { get; }
+
+    /// <summary><c>occurredAt</c> of the consent event that last set <see cref="Gpc"/>; null when unknown.</summary>
+    public DateTimeOffset? GpcOccurredAt { get; init; }
 
     public bool IsEmpty => Purposes.Length == 0 && !Gpc;
 

@@ -94,17 +94,19 @@ internal sealed partial class JsonFieldFilter
         int levels = _maxDepth + 2;
         int setWords = levels * _matcher.Words;
         ulong[]? rentedSets = null;
+        // Sized to what this filter needs (not the stack limit): stackalloc zero-fills, and for
+        // small documents that fill was a measurable share of the call.
         Span<ulong> sets = setWords <= StackSetWords
-            ? stackalloc ulong[StackSetWords]
+            ? stackalloc ulong[setWords]
             : (rentedSets = ArrayPool<ulong>.Shared.Rent(setWords));
         ulong[]? rentedElements = null;
         Span<ulong> elementMatches = levels <= StackSetWords
-            ? stackalloc ulong[StackSetWords]
+            ? stackalloc ulong[levels]
             : (rentedElements = ArrayPool<ulong>.Shared.Rent(levels));
         int nameChars = 3 * _matcher.MaxNameLength;
         char[]? rentedChars = null;
         Span<char> nameBuffer = nameChars <= StackNameChars
-            ? stackalloc char[StackNameChars]
+            ? stackalloc char[nameChars]
             : (rentedChars = ArrayPool<char>.Shared.Rent(nameChars));
 
         var scratch = JsonFilterScratch.Rent();

@@ -46,6 +46,7 @@ internal static class GatewayApp
         services.AddSingleton<Listeners>();
         services.AddSingleton<MatcherPolicy, ListenerMatcherPolicy>();
         services.AddSingleton<AdminAuthenticator>();
+        services.AddAdminAuthentication(builder.Configuration);
         services.AddGatewayMetrics();
         services.AddConsentPolicy();
         services.AddConsent(builder.Configuration);

@@ -33,7 +33,7 @@ public sealed class EmbeddedConsentStoreTests
         Assert.True(read.Succeeded);
         Assert.Equal(3, read.Consent!.Version);
         Assert.True(read.Consent.Gpc);
-        Assert.Equal(new PurposeConsent("marketing", ConsentStatus.Granted, expires, _time.GetUtcNow(), "cmp"), read.Consent.Find("marketing"));
+        Assert.Equal(new PurposeConsent("marketing", ConsentStatus.Granted, expires, _time.GetUtcNow(), "cmp") { OccurredAt = _time.GetUtcNow() }, read.Consent.Find("marketing"));
         Assert.Equal(ConsentStatus.Denied, read.Consent.Find("analytics")!.Status);
     }
 

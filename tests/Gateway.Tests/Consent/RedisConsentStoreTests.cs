@@ -108,7 +108,10 @@ public sealed class RedisConsentStoreTests
     public async Task A_killed_server_fails_reads_fast_and_a_restart_recovers()
     {
         await using var h = await RedisHarness.StartAsync();
+        var before = h.Invalidations;
         await h.Store.SetPurposeAsync("dave", "marketing", ConsentStatus.Denied, null, null, default);
+        // Else the write's own notification may arrive after the lookup below and evict what it cached.
+        await RedisHarness.WaitUntilAsync(() => h.Invalidations > before, "own write's notification");
         await h.LookupAsync("dave");
         var generation = h.Hub.Generation;
 

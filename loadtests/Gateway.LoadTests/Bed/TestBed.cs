@@ -1,0 +1,246 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using StackExchange.Redis;
+
+namespace ConsentGateway.LoadTests.Bed;
+
+/// <summary>
+/// Everything a run needs, on loopback: redis-server, the sample API, the gateway (with a load-test
+/// configuration generated from config/gateway.json) and a plain YARP passthrough with the same
+/// routes. Started together, stopped together.
+/// </summary>
+internal sealed class TestBed : IAsyncDisposable
+{
+    public const string ApiKey = "demo-crm-key";
+    public const string AdminKey = "demo-admin-key";
+    public const string Purpose = "marketing";
+    public const int FirstCustomer = 1001;
+    public const int CustomerCount = 50;
+
+    private readonly List<ManagedProcess> _processes = [];
+    private readonly LoadTestOptions _options;
+    private ManagedProcess? _redis;
+    private ConnectionMultiplexer? _mux;
+
+    private TestBed(LoadTestOptions options)
+    {
+        _options = options;
+        RedisPort = ManagedProcess.FreePort();
+        ApiPort = ManagedProcess.FreePort();
+        ProxyPort = ManagedProcess.FreePort();
+        AdminPort = ManagedProcess.FreePort();
+        PlainPort = ManagedProcess.FreePort();
+    }
+
+    public int RedisPort { get; }
+
+    public int ApiPort { get; }
+
+    public int ProxyPort { get; }
+
+    public int AdminPort { get; }
+
+    public int PlainPort { get; }
+
+    public Uri Direct => new($"http://127.0.0.1:{ApiPort}");
+
+    public Uri Gateway => new($"http://127.0.0.1:{ProxyPort}");
+
+    public Uri Admin => new($"http://127.0.0.1:{AdminPort}");
+
+    public Uri Plain => new($"http://127.0.0.1:{PlainPort}");
+
+    public string ConfigPath { get; private set; } = "";
+
+    public string LogDirectory => Path.Combine(_options.OutputDirectory, "logs");
+
+    public bool RedisRunning => _redis is { HasExited: false };
+
+    public static async Task<TestBed> StartAsync(LoadTestOptions options, TextWriter log)
+    {
+        var bed = new TestBed(options);
+        try
+        {
+            await bed.StartAllAsync(log);
+            return bed;
+        }
+        catch
+        {
+            await bed.DisposeAsync();
+            throw;
+        }
+    }
+
+    private async Task StartAllAsync(TextWriter log)
+    {
+        var root = _options.RepoRoot;
+        var cfg = _options.Configuration;
+        string Dll(string project, string assembly)
+        {
+            var path = Path.Combine(root, "src", project, "bin", cfg, "net10.0", assembly + ".dll");
+            return File.Exists(path) ? path : throw new FileNotFoundException($"{path} not found: build first (dotnet build Gateway.sln -c {cfg})", path);
+        }
+
+        var sampleDll = Dll("SampleApi", "SampleApi");
+        var gatewayDll = Dll("Gateway", "ConsentGateway");
+        var plainDll = Dll("PlainProxy", "PlainProxy");
+        Directory.CreateDirectory(LogDirectory);
+        ConfigPath = Path.Combine(_options.OutputDirectory, "loadtest-gateway.json");
+        await File.WriteAllTextAsync(ConfigPath, GenerateConfig(Path.Combine(root, "config", "gateway.json")));
+
+        log.WriteLine($"starting redis :{RedisPort}, SampleApi :{ApiPort}, gateway :{ProxyPort}/:{AdminPort}, plain YARP :{PlainPort} ({cfg})");
+        StartRedis();
+        var dotnet = Environment.ProcessPath is { } p && Path.GetFileNameWithoutExtension(p) == "dotnet" ? p : "dotnet";
+        var sample = Launch("sampleapi", dotnet, [sampleDll, "--urls", Direct.ToString().TrimEnd('/')]);
+        var gateway = Launch("gateway", dotnet, [gatewayDll, "--config", ConfigPath]);
+        var plain = Launch("plainproxy", dotnet, [plainDll, "--config", ConfigPath, "--urls", Plain.ToString().TrimEnd('/')]);
+
+        using var probe = new HttpClient { Timeout = TimeSpan.FromSeconds(2) };
+        var timeout = TimeSpan.FromSeconds(30);
+        await WaitRedisAsync();
+        _mux = await ConnectionMultiplexer.ConnectAsync($"127.0.0.1:{RedisPort},abortConnect=false");
+        await Task.WhenAll(
+            sample.WaitUntilAsync(async () => (await probe.GetAsync(new Uri(Direct, "/healthz"))).IsSuccessStatusCode, timeout, LogPath("sampleapi")),
+            gateway.WaitUntilAsync(async () => (await probe.GetAsync(new Uri(Admin, "/readyz"))).IsSuccessStatusCode, timeout, LogPath("gateway")),
+            plain.WaitUntilAsync(async () => { using var r = await probe.GetAsync(new Uri(Plain, "/healthz")); return true; }, timeout, LogPath("plainproxy")));
+    }
+
+    private string LogPath(string name) => Path.Combine(LogDirectory, name + ".log");
+
+    private ManagedProcess Launch(string name, string file, string[] args)
+    {
+        var p = ManagedProcess.Start(name, file, args, _options.RepoRoot, LogPath(name));
+        _processes.Add(p);
+        return p;
+    }
+
+    public void StartRedis()
+    {
+        if (RedisRunning)
+        {
+            return;
+        }
+
+        _redis?.Dispose();
+        _redis = ManagedProcess.Start("redis-server", "redis-server",
+            ["--port", RedisPort.ToString(CultureInfo.InvariantCulture), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
+            _options.RepoRoot, LogPath("redis"));
+    }
+
+    /// <summary>Kills redis-server (SIGKILL, as in a crash) and waits until the gateway reports itself degraded.</summary>
+    public async Task StopRedisAsync(CancellationToken ct)
+    {
+        _redis?.Stop();
+        using var probe = new HttpClient { Timeout = TimeSpan.FromSeconds(2) };
+        var sw = Stopwatch.StartNew();
+        while (sw.Elapsed < TimeSpan.FromSeconds(10) && !ct.IsCancellationRequested)
+        {
+            try
+            {
+                using var r = await probe.GetAsync(new Uri(Admin, "/readyz"), ct);
+                if (!r.IsSuccessStatusCode)
+                {
+                    return;
+                }
+            }
+            catch (HttpRequestException)
+            {
+            }
+
+            await Task.Delay(50, ct);
+        }
+    }
+
+    private async Task WaitRedisAsync()
+    {
+        var sw = Stopwatch.StartNew();
+        while (sw.Elapsed < TimeSpan.FromSeconds(10))
+        {
+            try
+            {
+                using var c = new System.Net.Sockets.TcpClient();
+                await c.ConnectAsync(System.Net.IPAddress.Loopback, RedisPort);
+                return;
+            }
+            catch (System.Net.Sockets.SocketException)
+            {
+                await Task.Delay(20);
+            }
+        }
+
+        throw new TimeoutException("redis-server did not accept connections; is it installed (apt-get install -y redis-server)?");
+    }
+
+    /// <summary>Grants marketing consent to the given subjects, written straight to Redis in the documented layout.</summary>
+    public async Task GrantAsync(IEnumerable<string> subjects)
+    {
+        var db = (_mux ?? throw new InvalidOperationException("not started")).GetDatabase();
+        var value = JsonSerializer.Serialize(new { status = "granted", expiresAt = (string?)null, updatedAt = DateTimeOffset.UtcNow.ToString("O", CultureInfo.InvariantCulture), source = "loadtest" });
+        var pending = new List<Task>(4096);
+        foreach (var s in subjects)
+        {
+            pending.Add(db.HashSetAsync("consent:" + s, [new HashEntry("p:marketing", value), new HashEntry("v", 1)]));
+            if (pending.Count == 4096)
+            {
+                await Task.WhenAll(pending);
+                pending.Clear();
+            }
+        }
+
+        await Task.WhenAll(pending);
+    }
+
+    /// <summary>The load-test configuration: config/gateway.json with loopback ports, Redis, quiet logs and a POST /echo route filtered both ways.</summary>
+    private string GenerateConfig(string source)
+    {
+        var root = JsonNode.Parse(File.ReadAllText(source), documentOptions: new JsonDocumentOptions { CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true })!.AsObject();
+        root["Logging"] = new JsonObject
+        {
+            ["LogLevel"] = new JsonObject { ["Default"] = "Warning", ["Microsoft.Hosting.Lifetime"] = "Information" },
+        };
+        var gw = root[nameof(Gateway)]!.AsObject();
+        gw["ProxyUrl"] = Gateway.ToString().TrimEnd('/');
+        gw["AdminUrl"] = Admin.ToString().TrimEnd('/');
+        var consent = root["Consent"]!.AsObject();
+        consent["Redis"] = $"127.0.0.1:{RedisPort}";
+        var policies = root["Policy"]!["Routes"]!.AsObject();
+        var echo = policies["customer-profile"]!.DeepClone().AsObject();
+        echo["Subject"] = new JsonObject { ["From"] = "header", ["Name"] = "X-Subject-Id" };
+        echo["Direction"] = "both";
+        policies["echo"] = echo;
+        var proxy = root["ReverseProxy"]!.AsObject();
+        proxy["Routes"]!.AsObject()["echo"] = new JsonObject
+        {
+            ["ClusterId"] = "sample",
+            ["Match"] = new JsonObject { ["Path"] = "/echo", ["Methods"] = new JsonArray("POST") },
+        };
+        proxy["Clusters"]!["sample"]!["Destinations"] = new JsonObject
+        {
+            ["d1"] = new JsonObject { ["Address"] = Direct.ToString() },
+        };
+        return root.ToJsonString(new JsonSerializerOptions { WriteIndented = true });
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (_mux is not null)
+        {
+            await _mux.DisposeAsync();
+        }
+
+        for (var i = _processes.Count - 1; i >= 0; i--)
+        {
+            _processes[i].Dispose();
+        }
+
+        _redis?.Dispose();
+    }
+
+    /// <summary>All customer ids of the sample API.</summary>
+    public static IEnumerable<string> Customers() => Enumerable.Range(FirstCustomer, CustomerCount).Select(i => "c-" + i.ToString(CultureInfo.InvariantCulture));
+
+    public static byte[] Utf8(string s) => Encoding.UTF8.GetBytes(s);
+}

@@ -1,0 +1,67 @@
+namespace ConsentGateway.LoadTests.Engine;
+
+/// <summary>What one scenario measured. Latencies in milliseconds.</summary>
+internal sealed class ScenarioResult
+{
+    public required string Name { get; init; }
+
+    public required string Target { get; init; }
+
+    public required string Description { get; init; }
+
+    public required string Payload { get; init; }
+
+    public required string Load { get; init; }
+
+    public double DurationSeconds { get; set; }
+
+    public long Requests { get; set; }
+
+    public long Ok { get; set; }
+
+    public long Errors { get; set; }
+
+    public long Status5xx { get; set; }
+
+    public long Leaked { get; set; }
+
+    public double ThroughputRps { get; set; }
+
+    public double OfferedRps { get; set; }
+
+    public double MeanMs { get; set; }
+
+    public double P50Ms { get; set; }
+
+    public double P75Ms { get; set; }
+
+    public double P95Ms { get; set; }
+
+    public double P99Ms { get; set; }
+
+    public double P999Ms { get; set; }
+
+    public double MaxMs { get; set; }
+
+    /// <summary>Closed model: the expected interval given to RecordValueWithExpectedInterval (ms).</summary>
+    public double ExpectedIntervalMs { get; set; }
+
+    /// <summary>Histogram values recorded (closed model: includes the coordinated-omission back-fill).</summary>
+    public long RecordedValues { get; set; }
+
+    public double MegabytesReceived { get; set; }
+
+    public SortedDictionary<string, long> ByStatus { get; init; } = new(StringComparer.Ordinal);
+
+    /// <summary>Interleaved rounds the measured time was split into (1 = one block).</summary>
+    public int Rounds { get; set; } = 1;
+
+    public string? Note { get; set; }
+
+    public List<ThresholdResult> Thresholds { get; init; } = [];
+
+    public double ErrorRate => Requests == 0 ? 1 : (double)Errors / Requests;
+}
+
+/// <summary>A threshold's outcome.</summary>
+internal sealed record ThresholdResult(string Name, string Op, double Limit, double Actual, bool Passed, bool FailsRun);

@@ -1,0 +1,410 @@
+using System.Buffers;
+using System.Diagnostics;
+using System.Globalization;
+using System.Net;
+using HdrHistogram;
+
+namespace ConsentGateway.LoadTests.Engine;
+
+/// <summary>
+/// Runs one scenario: warm-up, then the measured phase, with one SocketsHttpHandler-based
+/// HttpClient per scenario. Latency is recorded in an HdrHistogram (microseconds) from each
+/// request's <em>scheduled</em> send time (open model), or with RecordValueWithExpectedInterval
+/// (closed model), so coordinated omission cannot hide stalls.
+/// </summary>
+internal static class ScenarioRunner
+{
+    private const long HighestTrackableMicros = 120_000_000; // 2 minutes
+
+    public static async Task<ScenarioResult> RunAsync(Scenario scenario, TimeSpan warmup, TimeSpan duration, TimeSpan requestTimeout, CancellationToken ct) =>
+        (await RunInterleavedAsync([scenario], 1, warmup, duration, requestTimeout, ct))[0];
+
+    /// <summary>
+    /// Runs scenarios that are compared with each other in alternating rounds (A B A B …, each
+    /// round a share of <paramref name="duration"/>), so that drift in what else the machine is
+    /// doing biases neither side. Each scenario keeps its client, warm-up and histogram across rounds.
+    /// </summary>
+    public static async Task<ScenarioResult[]> RunInterleavedAsync(IReadOnlyList<Scenario> scenarios, int rounds, TimeSpan warmup, TimeSpan duration, TimeSpan requestTimeout, CancellationToken ct)
+    {
+        rounds = Math.Max(1, rounds);
+        var states = new List<(Scenario Scenario, SocketsHttpHandler Handler, HttpClient Client, Accumulator Acc, long[] Index)>();
+        try
+        {
+            foreach (var scenario in scenarios)
+            {
+                var handler = new SocketsHttpHandler
+                {
+                    MaxConnectionsPerServer = Math.Max(1, scenario.Shape.Concurrency),
+                    PooledConnectionLifetime = Timeout.InfiniteTimeSpan,
+                    PooledConnectionIdleTimeout = TimeSpan.FromMinutes(5),
+                    AutomaticDecompression = DecompressionMethods.None,
+                    UseCookies = false,
+                    UseProxy = false,
+                    AllowAutoRedirect = false,
+                };
+                var client = new HttpClient(handler, disposeHandler: false) { Timeout = requestTimeout };
+                var index = new long[1];
+                if (scenario.Before is not null)
+                {
+                    await scenario.Before(ct);
+                }
+
+                var warm = new Accumulator(0);
+                if (warmup > TimeSpan.Zero)
+                {
+                    await RunPhaseAsync(client, scenario, warmup, warm, () => index[0]++, requestTimeout, ct);
+                }
+
+                // Closed model: the expected interval between one worker's requests, from the warm-up.
+                long expectedMicros = 0;
+                if (scenario.Shape.Model == LoadModel.Closed && warm.Completed > 0)
+                {
+                    expectedMicros = Math.Max(1, (long)(warm.ActiveSeconds * 1e6 * scenario.Shape.Concurrency / warm.Completed));
+                }
+
+                states.Add((scenario, handler, client, new Accumulator(expectedMicros), index));
+            }
+
+            var share = duration / rounds;
+            var notes = new string?[states.Count];
+            for (var round = 0; round < rounds; round++)
+            {
+                for (var k = 0; k < states.Count; k++)
+                {
+                    var (scenario, _, client, acc, index) = states[k];
+                    using var backgroundCts = CancellationTokenSource.CreateLinkedTokenSource(ct);
+                    var background = scenario.Background is null ? null : Task.Run(() => scenario.Background(backgroundCts.Token), CancellationToken.None);
+                    await RunPhaseAsync(client, scenario, share, acc, () => index[0]++, requestTimeout, ct);
+                    if (background is not null)
+                    {
+                        await backgroundCts.CancelAsync();
+                        var note = await background;
+                        notes[k] = notes[k] is null ? note : notes[k] + "; " + note;
+                    }
+                }
+            }
+
+            var results = new ScenarioResult[states.Count];
+            for (var k = 0; k < states.Count; k++)
+            {
+                var (scenario, _, _, acc, _) = states[k];
+                if (scenario.After is not null)
+                {
+                    await scenario.After(ct);
+                }
+
+                results[k] = acc.ToResult(scenario, rounds, notes[k]);
+            }
+
+            return results;
+        }
+        finally
+        {
+            foreach (var (_, handler, client, _, _) in states)
+            {
+                client.Dispose();
+                handler.Dispose();
+            }
+        }
+    }
+
+    private static async Task RunPhaseAsync(HttpClient client, Scenario scenario, TimeSpan duration, Accumulator acc, Func<long> nextIndex, TimeSpan requestTimeout, CancellationToken ct)
+    {
+        acc.BeginPhase();
+        if (scenario.Shape.Model == LoadModel.Closed)
+        {
+            var end = acc.Start + (long)(duration.TotalSeconds * Stopwatch.Frequency);
+            var workers = new Task[scenario.Shape.Concurrency];
+            var gate = new object();
+            for (var w = 0; w < workers.Length; w++)
+            {
+                workers[w] = Task.Run(async () =>
+                {
+                    while (Stopwatch.GetTimestamp() < end && !ct.IsCancellationRequested)
+                    {
+                        long i;
+                        lock (gate)
+                        {
+                            i = nextIndex();
+                        }
+
+                        await ExecuteAsync(client, scenario, i, Stopwatch.GetTimestamp(), acc, ct);
+                    }
+                }, CancellationToken.None);
+            }
+
+            await Task.WhenAll(workers);
+        }
+        else
+        {
+            var inflight = new InFlight();
+            var thread = new Thread(() => Schedule(client, scenario, duration, acc, nextIndex, inflight, ct))
+            {
+                IsBackground = true,
+                Name = "open-model scheduler",
+                Priority = ThreadPriority.AboveNormal,
+            };
+            thread.Start();
+            await Task.Run(thread.Join, CancellationToken.None);
+
+            // Wait for the stragglers (bounded by the request timeout).
+            var drainUntil = Stopwatch.GetTimestamp() + (long)((requestTimeout.TotalSeconds + 1) * Stopwatch.Frequency);
+            while (Volatile.Read(ref inflight.Count) > 0 && Stopwatch.GetTimestamp() < drainUntil)
+            {
+                await Task.Delay(5, CancellationToken.None);
+            }
+        }
+
+        acc.EndPhase();
+    }
+
+    /// <summary>The open-model scheduler: fires request i at start + t_i and never waits for an answer.</summary>
+    private static void Schedule(HttpClient client, Scenario scenario, TimeSpan duration, Accumulator acc, Func<long> nextIndex, InFlight inflight, CancellationToken ct)
+    {
+        var shape = scenario.Shape;
+        var total = duration.TotalSeconds;
+        var freq = (double)Stopwatch.Frequency;
+        double RateAt(double t) => Math.Max(0.1, shape.Rate + ((shape.RateEnd - shape.Rate) * Math.Min(1, t / total)));
+        var nextDue = 0.0;
+        while (nextDue < total && !ct.IsCancellationRequested)
+        {
+            var now = (Stopwatch.GetTimestamp() - acc.Start) / freq;
+            while (nextDue <= now && nextDue < total)
+            {
+                var scheduled = acc.Start + (long)(nextDue * freq);
+                var i = nextIndex();
+                Interlocked.Increment(ref inflight.Count);
+                _ = FireAsync(client, scenario, i, scheduled, acc, inflight, ct);
+                nextDue += 1.0 / RateAt(nextDue);
+            }
+
+            var wait = nextDue - ((Stopwatch.GetTimestamp() - acc.Start) / freq);
+            if (wait > 0.0015)
+            {
+                Thread.Sleep(1);
+            }
+            else if (wait > 0)
+            {
+                Thread.Yield();
+            }
+        }
+    }
+
+    private static async Task FireAsync(HttpClient client, Scenario scenario, long i, long scheduled, Accumulator acc, InFlight inflight, CancellationToken ct)
+    {
+        try
+        {
+            await Task.Yield(); // leave the scheduler thread at once
+            await ExecuteAsync(client, scenario, i, scheduled, acc, ct);
+        }
+        finally
+        {
+            Interlocked.Decrement(ref inflight.Count);
+        }
+    }
+
+    private static async Task ExecuteAsync(HttpClient client, Scenario scenario, long i, long scheduledTimestamp, Accumulator acc, CancellationToken ct)
+    {
+        var spec = scenario.CreateRequest(i);
+        string key;
+        var status = 0;
+        var leaked = false;
+        long bytes = 0;
+        try
+        {
+            using var response = await client.SendAsync(spec.Request, HttpCompletionOption.ResponseHeadersRead, ct);
+            status = (int)response.StatusCode;
+            var stream = await response.Content.ReadAsStreamAsync(ct);
+            await using (stream)
+            {
+                (bytes, leaked) = await ReadAndScanAsync(stream, spec.Forbidden, ct);
+            }
+
+            key = status.ToString(CultureInfo.InvariantCulture);
+        }
+        catch (TaskCanceledException)
+        {
+            key = "timeout";
+        }
+        catch (HttpRequestException ex)
+        {
+            key = "error:" + (ex.HttpRequestError.ToString());
+        }
+        catch (IOException)
+        {
+            key = "error:io";
+        }
+        finally
+        {
+            spec.Request.Dispose();
+        }
+
+        var end = Stopwatch.GetTimestamp();
+        acc.Record(scheduledTimestamp, end, key, status, leaked, bytes);
+    }
+
+    private static async Task<(long Bytes, bool Leaked)> ReadAndScanAsync(Stream stream, IReadOnlyList<byte[]> forbidden, CancellationToken ct)
+    {
+        var buffer = ArrayPool<byte>.Shared.Rent(64 * 1024);
+        var length = 0;
+        try
+        {
+            while (true)
+            {
+                if (length == buffer.Length)
+                {
+                    var bigger = ArrayPool<byte>.Shared.Rent(buffer.Length * 2);
+                    buffer.AsSpan(0, length).CopyTo(bigger);
+                    ArrayPool<byte>.Shared.Return(buffer);
+                    buffer = bigger;
+                }
+
+                var read = await stream.ReadAsync(buffer.AsMemory(length), ct);
+                if (read == 0)
+                {
+                    break;
+                }
+
+                length += read;
+            }
+
+            var body = buffer.AsSpan(0, length);
+            foreach (var marker in forbidden)
+            {
+                if (body.IndexOf(marker) >= 0)
+                {
+                    return (length, true);
+                }
+            }
+
+            return (length, false);
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+
+    private sealed class InFlight
+    {
+        public long Count;
+    }
+
+    /// <summary>Thread-safe collection of one phase's measurements.</summary>
+    private sealed class Accumulator(long expectedIntervalMicros)
+    {
+        private readonly Lock _lock = new();
+        private readonly LongHistogram _histogram = new(HighestTrackableMicros, 3);
+        private readonly SortedDictionary<string, long> _byStatus = new(StringComparer.Ordinal);
+        private long _ok;
+        private long _errors;
+        private long _5xx;
+        private long _leaked;
+        private long _bytes;
+        private long _activeTicks;
+
+        /// <summary>Start of the current phase (the open-model schedule's time zero).</summary>
+        public long Start { get; private set; }
+
+        public long Completed { get; private set; }
+
+        /// <summary>Sum of the phases' wall time (each from its start until its last answer).</summary>
+        public double ActiveSeconds => Volatile.Read(ref _activeTicks) / (double)Stopwatch.Frequency;
+
+        public void BeginPhase() => Start = Stopwatch.GetTimestamp();
+
+        public void EndPhase() => Interlocked.Add(ref _activeTicks, Stopwatch.GetTimestamp() - Start);
+
+        public void Record(long scheduled, long end, string key, int status, bool leaked, long bytes)
+        {
+            var micros = Math.Clamp((end - scheduled) * 1_000_000 / Stopwatch.Frequency, 1, HighestTrackableMicros);
+            lock (_lock)
+            {
+                if (expectedIntervalMicros > 0)
+                {
+                    _histogram.RecordValueWithExpectedInterval(micros, expectedIntervalMicros);
+                }
+                else
+                {
+                    _histogram.RecordValue(micros);
+                }
+
+                Completed++;
+                _byStatus[key] = _byStatus.GetValueOrDefault(key) + 1;
+                if (status is >= 200 and < 300 && !leaked)
+                {
+                    _ok++;
+                }
+                else
+                {
+                    _errors++;
+                }
+
+                if (status >= 500)
+                {
+                    _5xx++;
+                }
+
+                if (leaked)
+                {
+                    _leaked++;
+                }
+
+                _bytes += bytes;
+            }
+        }
+
+        public ScenarioResult ToResult(Scenario scenario, int rounds, string? note)
+        {
+            lock (_lock)
+            {
+                // Throughput: completed answers over the phases' time, each from its first scheduled send to its last answer.
+                var elapsed = Math.Max(1e-6, ActiveSeconds);
+                static double Ms(long micros) => micros / 1000.0;
+                var result = new ScenarioResult
+                {
+                    Name = scenario.Name,
+                    Target = scenario.Target,
+                    Description = scenario.Description,
+                    Payload = scenario.Payload,
+                    Load = scenario.Shape.ToString(),
+                    DurationSeconds = Math.Round(elapsed, 2),
+                    Requests = Completed,
+                    Ok = _ok,
+                    Errors = _errors,
+                    Status5xx = _5xx,
+                    Leaked = _leaked,
+                    ThroughputRps = Math.Round(Completed / elapsed, 1),
+                    OfferedRps = scenario.Shape.Model == LoadModel.Open ? Math.Round((scenario.Shape.Rate + scenario.Shape.RateEnd) / 2, 1) : 0,
+                    ExpectedIntervalMs = Ms(expectedIntervalMicros),
+                    RecordedValues = _histogram.TotalCount,
+                    MegabytesReceived = Math.Round(_bytes / 1048576.0, 1),
+                    Rounds = rounds,
+                    Note = note,
+                };
+                foreach (var (k, v) in _byStatus)
+                {
+                    result.ByStatus[k] = v;
+                }
+
+                if (_histogram.TotalCount > 0)
+                {
+                    result.MeanMs = Math.Round(_histogram.GetMean() / 1000.0, 3);
+                    result.P50Ms = Ms(_histogram.GetValueAtPercentile(50));
+                    result.P75Ms = Ms(_histogram.GetValueAtPercentile(75));
+                    result.P95Ms = Ms(_histogram.GetValueAtPercentile(95));
+                    result.P99Ms = Ms(_histogram.GetValueAtPercentile(99));
+                    result.P999Ms = Ms(_histogram.GetValueAtPercentile(99.9));
+                    result.MaxMs = Ms(_histogram.GetMaxValue());
+                }
+
+                foreach (var t in scenario.Thresholds)
+                {
+                    result.Thresholds.Add(new ThresholdResult(t.Name, t.Op, t.Limit, Math.Round(t.Metric(result), 4), t.Evaluate(result), t.FailsRun));
+                }
+
+                return result;
+            }
+        }
+    }
+}

@@ -1,0 +1,112 @@
+using System.Globalization;
+
+namespace ConsentGateway.LoadTests;
+
+/// <summary>Command-line options of a run.</summary>
+internal sealed class LoadTestOptions
+{
+    public string RepoRoot { get; set; } = FindRepoRoot(AppContext.BaseDirectory);
+
+    /// <summary>Build configuration of the binaries to launch (defaults to the harness's own).</summary>
+#if DEBUG
+    public string Configuration { get; set; } = "Debug";
+#else
+    public string Configuration { get; set; } = "Release";
+#endif
+
+    public string OutputDirectory { get; set; } = "";
+
+    public TimeSpan Duration { get; set; } = TimeSpan.FromSeconds(8);
+
+    public TimeSpan Warmup { get; set; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>Workers of the closed-model capacity scenarios.</summary>
+    public int Concurrency { get; set; } = 32;
+
+    /// <summary>Smoke run: a few scenarios, tiny rates, ~1 s each.</summary>
+    public bool Smoke { get; set; }
+
+    public bool Wrk { get; set; } = true;
+
+    /// <summary>Rounds the compared scenarios (direct / yarp / gateway) are interleaved in.</summary>
+    public int Rounds { get; set; } = 4;
+
+    /// <summary>Fail the run (exit 1) when a performance goal is missed, not only a correctness threshold.</summary>
+    public bool EnforceGoals { get; set; }
+
+    /// <summary>Only run scenarios whose name contains one of these.</summary>
+    public List<string> Only { get; } = [];
+
+    public string Command { get; set; } = Environment.CommandLine;
+
+    public TimeSpan RequestTimeout { get; set; } = TimeSpan.FromSeconds(30);
+
+    public static LoadTestOptions Parse(string[] args)
+    {
+        var o = new LoadTestOptions();
+        for (var i = 0; i < args.Length; i++)
+        {
+            string Next() => i + 1 < args.Length ? args[++i] : throw new ArgumentException($"{args[i]} needs a value");
+            switch (args[i])
+            {
+                case "--out": o.OutputDirectory = Path.GetFullPath(Next()); break;
+                case "--root": o.RepoRoot = Path.GetFullPath(Next()); break;
+                case "--configuration": o.Configuration = Next(); break;
+                case "--duration": o.Duration = TimeSpan.FromSeconds(double.Parse(Next(), CultureInfo.InvariantCulture)); break;
+                case "--warmup": o.Warmup = TimeSpan.FromSeconds(double.Parse(Next(), CultureInfo.InvariantCulture)); break;
+                case "--concurrency": o.Concurrency = int.Parse(Next(), CultureInfo.InvariantCulture); break;
+                case "--rounds": o.Rounds = int.Parse(Next(), CultureInfo.InvariantCulture); break;
+                case "--smoke": o.Smoke = true; break;
+                case "--no-wrk": o.Wrk = false; break;
+                case "--enforce-goals": o.EnforceGoals = true; break;
+                case "--only": o.Only.AddRange(Next().Split(',', StringSplitOptions.RemoveEmptyEntries)); break;
+                case "--command": o.Command = Next(); break;
+                case "-h" or "--help": throw new ArgumentException(Usage);
+                default: throw new ArgumentException($"unknown option {args[i]}\n{Usage}");
+            }
+        }
+
+        if (o.Smoke && !args.Contains("--duration"))
+        {
+            o.Duration = TimeSpan.FromSeconds(0.4);
+        }
+
+        if (o.Smoke && !args.Contains("--warmup"))
+        {
+            o.Warmup = TimeSpan.FromSeconds(0.15);
+        }
+
+        if (o.Smoke)
+        {
+            o.Wrk = false;
+            o.Rounds = args.Contains("--rounds") ? o.Rounds : 1;
+            o.Concurrency = Math.Min(o.Concurrency, 2);
+            o.RequestTimeout = TimeSpan.FromSeconds(10);
+        }
+
+        if (string.IsNullOrEmpty(o.OutputDirectory))
+        {
+            o.OutputDirectory = Path.Combine(o.RepoRoot, "loadtests", "results");
+        }
+
+        return o;
+    }
+
+    public const string Usage = """
+        usage: Gateway.LoadTests [--out DIR] [--duration S] [--warmup S] [--concurrency N] [--smoke]
+                                 [--rounds N] [--no-wrk] [--enforce-goals] [--only a,b] [--configuration Release|Debug] [--root REPO]
+        """;
+
+    private static string FindRepoRoot(string start)
+    {
+        for (var dir = new DirectoryInfo(start); dir is not null; dir = dir.Parent)
+        {
+            if (File.Exists(Path.Combine(dir.FullName, "Gateway.sln")))
+            {
+                return dir.FullName;
+            }
+        }
+
+        return Directory.GetCurrentDirectory();
+    }
+}

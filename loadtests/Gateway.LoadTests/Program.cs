@@ -1,0 +1,3 @@
+using ConsentGateway.LoadTests;
+
+return await LoadTestProgram.RunAsync(args, Console.Out);

@@ -1,0 +1,177 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Encodings.Web;
+using System.Text.Json;
+using ConsentGateway.LoadTests.Engine;
+
+namespace ConsentGateway.LoadTests.Report;
+
+/// <summary>Writes report.md, report.json and latency.png.</summary>
+internal static class ReportWriter
+{
+    public const string MarkdownFile = "report.md";
+    public const string JsonFile = "report.json";
+    public const string ChartFile = "latency.png";
+
+    private static readonly JsonSerializerOptions JsonOptions = new()
+    {
+        WriteIndented = true,
+        Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+        NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals,
+    };
+
+    public static async Task WriteAsync(RunReport report, string directory)
+    {
+        Directory.CreateDirectory(directory);
+        await File.WriteAllTextAsync(Path.Combine(directory, JsonFile), JsonSerializer.Serialize(report, JsonOptions));
+        await File.WriteAllTextAsync(Path.Combine(directory, MarkdownFile), Markdown(report));
+        Chart(report, Path.Combine(directory, ChartFile));
+    }
+
+    private static string F(double v, string format = "0.00") => double.IsNaN(v) ? "n/a" : v.ToString(format, CultureInfo.InvariantCulture);
+
+    public static string Markdown(RunReport r)
+    {
+        var sb = new StringBuilder();
+        void L(string line = "") => sb.Append(line).Append('\n');
+        L(r.Smoke ? "# Load test report (smoke run)" : "# Load test report");
+        L();
+        L($"**Verdict: {(r.Passed ? "PASSED" : "FAILED")}** (correctness thresholds{(r.Failures.Count > 0 ? ": " + r.Failures.Count + " failed" : "")}; " +
+          $"performance goals missed: {r.GoalsMissed.Count})");
+        L();
+        L("## Machine and command");
+        L();
+        var m = r.Machine;
+        L("| | |");
+        L("| --- | --- |");
+        L($"| date | {m.Date} (run started {r.StartedUtc:yyyy-MM-dd HH:mm:ss} UTC, {F(r.WallSeconds, "0")} s wall) |");
+        L($"| command | `{r.Command}` |");
+        L($"| nproc | {m.Nproc} |");
+        L($"| CPU | {m.CpuModel} |");
+        L($"| memory | {m.Memory} |");
+        L($"| OS | {m.Os} |");
+        L($"| .NET | {m.Dotnet} |");
+        L($"| redis | {m.Redis} |");
+        L($"| wrk | {m.Wrk} |");
+        L($"| load average at start (/proc/loadavg) | {m.LoadAverage} |");
+        L($"| settings | {r.Settings} |");
+        L();
+        L("Load generator, redis-server, SampleApi, the gateway and the plain YARP proxy all share this machine's cores on loopback, " +
+          "so absolute numbers are pessimistic for every proxy and ratios are the meaningful output.");
+        L();
+        if (double.TryParse(m.LoadAverage.Split(' ')[0], NumberStyles.Float, CultureInfo.InvariantCulture, out var load) && load > m.Nproc)
+        {
+            L($"**Warning: the 1-minute load average at start ({F(load, "0.0")}) exceeded nproc ({m.Nproc}).** Other processes were competing for the CPU, " +
+              "so throughput ratios and especially tail latencies are noisy: a p99 difference smaller than the plain-YARP p99 itself is within noise. " +
+              "Compared scenarios are interleaved to spread the disturbance evenly; rerun on a quiet machine for numbers to rely on.");
+            L();
+        }
+
+        L("## Ratios and goals");
+        L();
+        L("| comparison | numerator | denominator | value | goal | met |");
+        L("| --- | --- | --- | ---: | --- | --- |");
+        foreach (var q in r.Ratios)
+        {
+            L($"| {q.Name} | {q.Numerator} | {q.Denominator} | {F(q.Value, "0.###")} | {q.Goal} | {(q.Inconclusive is not null ? "inconclusive: " + q.Inconclusive : q.Met ? "yes" : "**no**")} |");
+        }
+
+        L();
+        L("## Scenarios");
+        L();
+        L("Latency in ms, from each request's **scheduled** send time (open model) or recorded with " +
+          "`RecordValueWithExpectedInterval` (closed model, expected interval = one worker's mean cycle in the warm-up), so stalls are not hidden. " +
+          "`rps` is completed requests per second; `leaked` counts answers containing a value the purpose may not see.");
+        L();
+        L("| scenario | payload | load | requests | rps | p50 | p75 | p95 | p99 | p99.9 | max | by status | 5xx | leaked | thresholds |");
+        L("| --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | ---: | ---: | --- |");
+        foreach (var s in r.Scenarios.Where(s => s.Requests > 0))
+        {
+            var statuses = string.Join(", ", s.ByStatus.Select(kv => $"{kv.Key}: {kv.Value}"));
+            var thresholds = s.Thresholds.Count == 0 ? "-" : s.Thresholds.All(t => t.Passed) ? "pass" : "**FAIL** " + string.Join("; ", s.Thresholds.Where(t => !t.Passed).Select(t => t.Name));
+            L($"| {s.Name} | {s.Payload} | {s.Load} | {s.Requests} | {F(s.ThroughputRps, "0")} | {F(s.P50Ms, "0.000")} | {F(s.P75Ms, "0.000")} | {F(s.P95Ms, "0.000")} | {F(s.P99Ms, "0.000")} | {F(s.P999Ms, "0.000")} | {F(s.MaxMs, "0.0")} | {statuses} | {s.Status5xx} | {s.Leaked} | {thresholds} |");
+        }
+
+        L();
+        foreach (var s in r.Scenarios.Where(s => s.Requests > 0))
+        {
+            L($"- **{s.Name}**: {s.Description}." + (s.Note is null ? "" : $" {s.Note}."));
+        }
+
+        if (r.Wrk is { } w)
+        {
+            L();
+            L("## Cross-check with wrk");
+            L();
+            L($"`{w.Command}` (one subject, closed loop: wrk times from the actual send, so its tail hides queueing).");
+            L();
+            L("| tool | rps | p50 | p75 | p90/p95 | p99 | max | non-2xx |");
+            L("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
+            L($"| wrk | {F(w.RequestsPerSecond, "0")} | {F(w.P50Ms, "0.000")} | {F(w.P75Ms, "0.000")} | {F(w.P90Ms, "0.000")} (p90) | {F(w.P99Ms, "0.000")} | {F(w.MaxMs, "0.0")} | {w.Non2xx + w.SocketErrors} |");
+            if (r.WrkCounterpart is { } c)
+            {
+                L($"| this harness ({c.Name}) | {F(c.ThroughputRps, "0")} | {F(c.P50Ms, "0.000")} | {F(c.P75Ms, "0.000")} | {F(c.P95Ms, "0.000")} (p95) | {F(c.P99Ms, "0.000")} | {F(c.MaxMs, "0.0")} | {c.Errors} |");
+            }
+
+            L();
+            L("```");
+            L(w.Raw);
+            L("```");
+        }
+
+        L();
+        L("## Thresholds");
+        L();
+        if (r.Failures.Count == 0)
+        {
+            L("All correctness thresholds passed (error rate ≤ 1 %; on gateway scenarios zero 5xx and zero leaked fields; Redis down ≥ 99 % 2xx).");
+        }
+        else
+        {
+            foreach (var f in r.Failures)
+            {
+                L($"- FAILED: {f}");
+            }
+        }
+
+        foreach (var g in r.GoalsMissed)
+        {
+            L($"- goal missed (reported, does not fail the run without `--enforce-goals`): {g}");
+        }
+
+        L();
+        L($"![latency percentiles]({ChartFile})");
+        return sb.ToString();
+    }
+
+    private static void Chart(RunReport report, string path)
+    {
+        var plot = new ScottPlot.Plot();
+        var labels = new[] { "p50", "p75", "p95", "p99", "p99.9", "max" };
+        double[] xs = [0, 1, 2, 3, 4, 5];
+        var palette = new ScottPlot.Palettes.Category20();
+        var n = 0;
+        foreach (var s in report.Scenarios.Where(s => s.Requests > 0))
+        {
+            double[] ys = [.. new[] { s.P50Ms, s.P75Ms, s.P95Ms, s.P99Ms, s.P999Ms, s.MaxMs }.Select(v => Math.Log10(Math.Max(v, 0.001)))];
+            var line = plot.Add.Scatter(xs, ys);
+            line.LegendText = s.Name;
+            line.Color = palette.GetColor(n++);
+            line.LineWidth = 2;
+            line.MarkerSize = 5;
+        }
+
+        plot.Axes.Bottom.TickGenerator = new ScottPlot.TickGenerators.NumericManual(xs, labels);
+        plot.Axes.Left.TickGenerator = new ScottPlot.TickGenerators.NumericAutomatic
+        {
+            MinorTickGenerator = new ScottPlot.TickGenerators.LogMinorTickGenerator(),
+            IntegerTicksOnly = true,
+            LabelFormatter = y => Math.Pow(10, y).ToString("0.###", CultureInfo.InvariantCulture),
+        };
+        plot.Title("Latency percentiles per scenario (ms, log scale, from scheduled send time)");
+        plot.YLabel("latency (ms)");
+        plot.XLabel("percentile");
+        plot.ShowLegend(ScottPlot.Edge.Right);
+        plot.SavePng(path, 1500, 850);
+    }
+}

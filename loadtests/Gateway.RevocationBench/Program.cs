@@ -1,0 +1,3 @@
+using ConsentGateway.RevocationBench;
+
+return await RevocationBenchmark.RunAsync(args, Console.Out);

@@ -1,0 +1,97 @@
+using ConsentGateway.LoadTests;
+using ConsentGateway.LoadTests.Report;
+using Xunit.Abstractions;
+
+namespace ConsentGateway.Tests.LoadTests;
+
+/// <summary>
+/// Runs the load-test harness in-process with tiny rates (~1 s per scenario, a few seconds in all)
+/// against the built SampleApi, gateway and plain YARP binaries; the harness starts its own
+/// redis-server. Asserts the run's shape and its correctness thresholds, never performance.
+/// </summary>
+public sealed class LoadTestSmokeTests(ITestOutputHelper output)
+{
+    [Fact]
+    public async Task Smoke_run_writes_reports_runs_every_scenario_and_evaluates_thresholds()
+    {
+        var dir = Path.Combine(Path.GetTempPath(), "loadtest-smoke-" + Guid.NewGuid().ToString("N"));
+        try
+        {
+            var options = LoadTestOptions.Parse(["--smoke", "--out", dir]);
+            using var log = new StringWriter();
+            using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(2));
+            var (report, exitCode) = await LoadTestProgram.RunAsync(options, log, timeout.Token);
+            output.WriteLine(log.ToString());
+
+            Assert.NotNull(report);
+            foreach (var file in new[] { ReportWriter.MarkdownFile, ReportWriter.JsonFile, ReportWriter.ChartFile })
+            {
+                var path = Path.Combine(dir, file);
+                Assert.True(File.Exists(path), $"{file} was not written");
+                Assert.True(new FileInfo(path).Length > 0, $"{file} is empty");
+            }
+
+            string[] expected =
+            [
+                "direct-get-8k", "yarp-get-8k", "gateway-l1-get-8k", "yarp-post-8k", "gateway-l1-post-8k",
+                "yarp-get-8k-fixed", "gateway-l1-get-8k-fixed", "gateway-l2-post-8k", "gateway-churn-get-8k", "gateway-redis-down-post-8k",
+            ];
+            Assert.Equal(expected, report.Scenarios.Select(s => s.Name));
+            Assert.All(report.Scenarios, s =>
+            {
+                Assert.True(s.Requests > 0, $"{s.Name} sent no requests");
+                Assert.NotEmpty(s.Thresholds);
+                Assert.True(s.P50Ms > 0 && s.MaxMs >= s.P99Ms && s.P99Ms >= s.P50Ms, $"{s.Name} has inconsistent percentiles");
+            });
+
+            // The comparisons the report must show were computed (their values are not asserted here).
+            Assert.Contains(report.Ratios, r => r.Name.StartsWith("throughput gateway-l1 / yarp, GET 8k", StringComparison.Ordinal));
+            Assert.Contains(report.Ratios, r => r.Name.StartsWith("p99 added", StringComparison.Ordinal));
+            Assert.Contains(report.Ratios, r => r.Name == "Redis down: responses with a leaked field");
+
+            // Correctness thresholds (no errors, no 5xx, no leaked field, Redis down fails closed) hold even at smoke rates.
+            Assert.True(report.Passed, "thresholds failed: " + string.Join("; ", report.Failures));
+            Assert.Equal(0, exitCode);
+            var markdown = await File.ReadAllTextAsync(Path.Combine(dir, ReportWriter.MarkdownFile));
+            Assert.Contains("gateway-redis-down-post-8k", markdown, StringComparison.Ordinal);
+        }
+        finally
+        {
+            try
+            {
+                Directory.Delete(dir, recursive: true);
+            }
+            catch (IOException)
+            {
+            }
+        }
+    }
+
+    [Fact]
+    public void Wrk_output_is_parsed()
+    {
+        const string raw = """
+            Running 8s test @ http://127.0.0.1:1/customers/c-1001/profile?size=medium
+              2 threads and 32 connections
+              Thread Stats   Avg      Stdev     Max   +/- Stdev
+                Latency     5.10ms    2.00ms  40.12ms   80.00%
+                Req/Sec     3.20k   200.00     3.60k    70.00%
+              Latency Distribution
+                 50%    4.80ms
+                 75%    6.00ms
+                 90%    7.50ms
+                 99%  850.00us
+              51200 requests in 8.00s, 420.00MB read
+              Non-2xx or 3xx responses: 3
+            Requests/sec:   6400.00
+            Transfer/sec:     52.50MB
+            """;
+        var r = WrkRunner.Parse("wrk", raw);
+        Assert.Equal(6400, r.RequestsPerSecond);
+        Assert.Equal(4.8, r.P50Ms, 3);
+        Assert.Equal(0.85, r.P99Ms, 3);
+        Assert.Equal(40.12, r.MaxMs, 3);
+        Assert.Equal(51200, r.Requests);
+        Assert.Equal(3, r.Non2xx);
+    }
+}
