@@ -241,6 +241,49 @@ internal sealed partial class JsonFieldFilter
         return reader.Read() ? JsonFilterStatus.Malformed : JsonFilterStatus.Ok;
     }
 
+    /// <summary>
+    /// Reads the container the reader is on to its end and writes its original bytes, provided they are
+    /// exactly what the normal path would write: compact (no whitespace between tokens), no escaped
+    /// string or name (those are unescaped and validated on the normal path, so lone surrogates are
+    /// still refused), within the depth limit. Otherwise the reader is put back on the container's
+    /// first token and Ok is returned with the reader still there.
+    /// </summary>
+    private JsonFilterStatus TryCopyUnreachable(ref Run run)
+    {
+        ref var reader = ref run.Reader;
+        var saved = reader;
+        int start = (int)reader.TokenStartIndex;
+        int depth = reader.CurrentDepth;
+        int previousEnd = start;
+        while (true)
+        {
+            int tokenStart = (int)reader.TokenStartIndex;
+            if (tokenStart > previousEnd && run.Input[previousEnd..tokenStart].IndexOfAnyExcept((byte)',', (byte)':') >= 0)
+            {
+                reader = saved;
+                return JsonFilterStatus.Ok;
+            }
+
+            previousEnd = (int)reader.BytesConsumed;
+            switch (reader.TokenType)
+            {
+                case JsonTokenType.StartObject or JsonTokenType.StartArray when reader.CurrentDepth >= _maxDepth:
+                case JsonTokenType.String or JsonTokenType.PropertyName when reader.ValueIsEscaped:
+                    reader = saved;
+                    return JsonFilterStatus.Ok;
+                case JsonTokenType.EndObject or JsonTokenType.EndArray when reader.CurrentDepth == depth:
+                    int end = (int)reader.BytesConsumed;
+                    run.Writer.WriteRawValue(run.Input[start..end], skipInputValidation: true);
+                    return JsonFilterStatus.Ok;
+            }
+
+            if (!reader.Read())
+            {
+                return JsonFilterStatus.Malformed;
+            }
+        }
+    }
+
     /// <summary>The effective action for a value matched by <paramref name="matched"/>, recording what it withholds.</summary>
     private static FieldAction Resolve(ref Run run, ulong matched)
     {
@@ -285,6 +328,18 @@ internal sealed partial class JsonFieldFilter
                 return Consume(ref run, null);
             case FieldAction.Hash:
                 return WritePseudonym(ref run);
+        }
+
+        if (reader.TokenType is JsonTokenType.StartObject or JsonTokenType.StartArray
+            && SetAt(ref run, level + 1).IndexOfAnyExcept(0UL) < 0)
+        {
+            // No path can match anywhere below this container: copy it through without re-writing
+            // every token, when it is plain (see TryCopyUnreachable); otherwise walk it as usual.
+            var copied = TryCopyUnreachable(ref run);
+            if (copied != JsonFilterStatus.Ok || reader.TokenType is JsonTokenType.EndObject or JsonTokenType.EndArray)
+            {
+                return copied;
+            }
         }
 
         switch (reader.TokenType)

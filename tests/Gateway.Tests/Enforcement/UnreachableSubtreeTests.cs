@@ -1,0 +1,54 @@
+using System.Buffers;
+using System.Text;
+using ConsentGateway.Enforcement;
+
+namespace ConsentGateway.Tests.Enforcement;
+
+/// <summary>
+/// Subtrees no path can reach are copied through as their original bytes when that is exactly what
+/// re-writing them would produce; these tests pin the cases where it is not.
+/// </summary>
+public sealed class UnreachableSubtreeTests
+{
+    private static readonly Pseudonymizer Pseudonymizer = new(Enumerable.Range(1, 32).Select(i => (byte)i).ToArray());
+
+    [Theory]
+    // Compact and plain: copied as is, while the personal field beside it is still stripped.
+    [InlineData("""{"email":"a@b","orders":[{"sku":"x","qty":2,"tags":["a","b"]},{"n":null,"t":true}]}""", """{"orders":[{"sku":"x","qty":2,"tags":["a","b"]},{"n":null,"t":true}]}""")]
+    // Whitespace inside the unreachable subtree is still compacted.
+    [InlineData("""{"email":"a@b","orders":[ {"sku" : "x"} ]}""", """{"orders":[{"sku":"x"}]}""")]
+    // Escaped names and strings inside it are still unescaped and re-written canonically.
+    [InlineData("""{"orders":[{"s\u006bu":"\u0078"}],"email":"a@b"}""", """{"orders":[{"sku":"x"}]}""")]
+    // Big numbers keep their original text either way.
+    [InlineData("""{"orders":{"n":12345678901234567890123,"e":1e400},"email":"a@b"}""", """{"orders":{"n":12345678901234567890123,"e":1e400}}""")]
+    public void Unreachable_subtrees_come_out_exactly_as_the_normal_path_writes_them(string input, string expected)
+    {
+        Assert.Equal(expected, Filter(input, out var status));
+        Assert.Equal(JsonFilterStatus.Ok, status);
+    }
+
+    [Fact]
+    public void A_lone_surrogate_inside_an_unreachable_subtree_is_still_refused()
+    {
+        Filter("""{"orders":[{"note":"\ud800"}],"email":"a@b"}""", out var status);
+        Assert.Equal(JsonFilterStatus.Malformed, status);
+    }
+
+    [Fact]
+    public void Depth_inside_an_unreachable_subtree_is_still_limited()
+    {
+        var deep = "{\"orders\":" + new string('[', 70) + new string(']', 70) + "}";
+        Filter(deep, out var status);
+        Assert.Equal(JsonFilterStatus.TooDeep, status);
+    }
+
+    private static string Filter(string json, out JsonFilterStatus status)
+    {
+        Assert.True(JsonPath.TryParse("$.email", out var path, out _));
+        var filter = new JsonFieldFilter([path!], caseSensitive: false, maxDepth: 64);
+        var output = new ArrayBufferWriter<byte>();
+        var result = filter.Filter(Encoding.UTF8.GetBytes(json), [FieldAction.Strip], output, Pseudonymizer, "s"u8);
+        status = result.Status;
+        return Encoding.UTF8.GetString(output.WrittenSpan);
+    }
+}
