@@ -174,13 +174,13 @@ public sealed class ActionsAndDirectionsTests(GatewayFixture fixture) : IClassFi
     {
         Upstream.Reset();
         var subject = GatewayFixture.NewSubject();
-        var before = Probe.Counter(await Gateway.MetricsAsync(), "gateway_requests_total", ("route", "block"), ("decision", "blocked"));
+        var before = MetricsText.Counter(await Gateway.MetricsAsync(), "gateway_requests_total", ("route", "block"), ("decision", "blocked"));
         var (response, body) = await Probe.PostAsync(Gateway, "/block/1", subject, Customer, expectBlock: true);
         response.Dispose();
         Probe.AssertProblem(response, body, 403, "consent-blocked");
         Assert.Empty(Upstream.Received);
 
-        var after = await Probe.CounterAbove(Gateway, before, "gateway_requests_total", ("route", "block"), ("decision", "blocked"));
+        var after = await MetricsText.CounterAbove(Gateway, before, "gateway_requests_total", ("route", "block"), ("decision", "blocked"));
         Assert.True(after > before, $"gateway_requests_total{{route=\"block\",decision=\"blocked\"}} did not grow ({before} -> {after})");
         Assert.Equal("blocked", Probe.Header(response, "X-Consent-Decision"));
         Assert.Contains("user.contact.email", Probe.Header(response, "X-Consent-Withheld") ?? string.Empty, StringComparison.Ordinal);
@@ -243,7 +243,7 @@ public sealed class ActionsAndDirectionsTests(GatewayFixture fixture) : IClassFi
     {
         Upstream.Reset();
         var subject = GatewayFixture.NewSubject();
-        var before = Probe.Counter(await Gateway.MetricsAsync(), "gateway_requests_total", ("route", "block"), ("decision", "blocked"));
+        var before = MetricsText.Counter(await Gateway.MetricsAsync(), "gateway_requests_total", ("route", "block"), ("decision", "blocked"));
         Upstream.RespondWithJson(Customer);
         using var request = Request(HttpMethod.Get, "/block/2", "marketing", subject);
         using var client = Probe.OwnClient(Gateway);
@@ -251,7 +251,7 @@ public sealed class ActionsAndDirectionsTests(GatewayFixture fixture) : IClassFi
         var body = await response.Content.ReadAsStringAsync();
         Probe.AssertProblem(response, body, 403, "consent-blocked");
 
-        var after = await Probe.CounterAbove(Gateway, before, "gateway_requests_total", ("route", "block"), ("decision", "blocked"));
+        var after = await MetricsText.CounterAbove(Gateway, before, "gateway_requests_total", ("route", "block"), ("decision", "blocked"));
         Assert.True(after > before, $"gateway_requests_total{{route=\"block\",decision=\"blocked\"}} did not grow ({before} -> {after})");
         Assert.Equal("blocked", Probe.Header(response, "X-Consent-Decision"));
         Assert.Contains("user.contact.email", Probe.Header(response, "X-Consent-Withheld") ?? string.Empty, StringComparison.Ordinal);
@@ -362,36 +362,5 @@ file static class Probe
         var data = Encoding.UTF8.GetBytes(subject).Concat(new byte[] { 0 }).Concat(Encoding.UTF8.GetBytes(value)).ToArray();
         var hash = HMACSHA256.HashData(Convert.FromBase64String(TestConfig.HashKey), data);
         return Convert.ToBase64String(hash).TrimEnd('=').Replace('+', '-').Replace('/', '_');
-    }
-
-    /// <summary>The gateway counts after the caller has its answer: poll briefly (at most 2 s) for the increment.</summary>
-    public static async Task<double> CounterAbove(GatewayHost gateway, double before, string name, params (string Label, string Value)[] labels)
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(2);
-        while (true)
-        {
-            var value = Counter(await gateway.MetricsAsync(), name, labels);
-            if (value > before || DateTime.UtcNow > deadline)
-            {
-                return value;
-            }
-
-            await Task.Delay(20);
-        }
-    }
-
-    public static double Counter(string metrics, string name, params (string Label, string Value)[] labels)
-    {
-        double total = 0;
-        foreach (var line in metrics.Split('\n'))
-        {
-            if (line.StartsWith(name + "{", StringComparison.Ordinal)
-                && labels.All(l => line.Contains($"{l.Label}=\"{l.Value}\"", StringComparison.Ordinal)))
-            {
-                total += double.Parse(line[(line.LastIndexOf(' ') + 1)..], System.Globalization.CultureInfo.InvariantCulture);
-            }
-        }
-
-        return total;
     }
 }

@@ -306,7 +306,7 @@ public sealed class HeadersAndIdentityTests(GatewayFixture fixture) : IClassFixt
     {
         Upstream.Reset();
         var subject = GatewayFixture.NewSubject();
-        var before = Http.Counter(await Gateway.MetricsAsync(), "gateway_fields_withheld_total", ("route", "report"), ("category", "user.contact.email"), ("action", "would-strip"));
+        var before = MetricsText.Counter(await Gateway.MetricsAsync(), "gateway_fields_withheld_total", ("route", "report"), ("category", "user.contact.email"), ("action", "would-strip"));
         const string upstreamBody = """{"email":"bob@example.com","name":"Bob","tier":"silver"}""";
         Upstream.RespondWithJson(upstreamBody, headers: r => r.Headers["X-Device-Id"] = "dev-up");
         using var request = Request(HttpMethod.Post, "/report/1?email=ann%40example.com&a=1", "marketing", subject);
@@ -336,7 +336,7 @@ public sealed class HeadersAndIdentityTests(GatewayFixture fixture) : IClassFixt
         Assert.Contains("user.name", would);
         Assert.Contains("user.financial.credit_card", would);
 
-        var after = await Http.CounterAbove(Gateway, before, "gateway_fields_withheld_total", ("route", "report"), ("category", "user.contact.email"), ("action", "would-strip"));
+        var after = await MetricsText.CounterAbove(Gateway, before, "gateway_fields_withheld_total", ("route", "report"), ("category", "user.contact.email"), ("action", "would-strip"));
         Assert.True(after > before, $"gateway_fields_withheld_total would-strip for user.contact.email did not grow ({before} -> {after})");
         Assert.DoesNotMatch("route=\"report\"[^\\n]*action=\"strip\"", await Gateway.MetricsAsync());
     }
@@ -372,27 +372,6 @@ file static class Http
 {
     public static string? Header(HttpResponseMessage response, string name) =>
         response.Headers.TryGetValues(name, out var v) || response.Content.Headers.TryGetValues(name, out v) ? string.Join(",", v) : null;
-
-    /// <summary>The gateway counts after the caller has its answer: poll briefly (at most 2 s) for the increment.</summary>
-    public static async Task<double> CounterAbove(GatewayHost gateway, double before, string name, params (string Label, string Value)[] labels)
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(2);
-        while (true)
-        {
-            var value = Counter(await gateway.MetricsAsync(), name, labels);
-            if (value > before || DateTime.UtcNow > deadline)
-            {
-                return value;
-            }
-
-            await Task.Delay(20);
-        }
-    }
-
-    public static double Counter(string metrics, string name, params (string Label, string Value)[] labels) =>
-        metrics.Split('\n')
-            .Where(line => line.StartsWith(name + "{", StringComparison.Ordinal) && labels.All(l => line.Contains($"{l.Label}=\"{l.Value}\"", StringComparison.Ordinal)))
-            .Sum(line => double.Parse(line[(line.LastIndexOf(' ') + 1)..], System.Globalization.CultureInfo.InvariantCulture));
 }
 
 file static class Pseudonym
