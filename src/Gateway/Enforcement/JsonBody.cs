@@ -105,7 +105,9 @@ internal static class JsonBody
     {
         while (true)
         {
-            var memory = destination.GetMemory(8192);
+            // Read into whatever room is left (the buffer is sized from Content-Length when there is one):
+            // asking for a fixed 8 KB would double the buffer and copy the body just to read the final 0.
+            var memory = destination.GetMemory(1);
             var read = await source.ReadAsync(memory, cancellationToken).ConfigureAwait(false);
             if (read == 0)
             {

@@ -163,6 +163,46 @@ internal sealed class RoutePolicy
     public required ulong[] DeclaredByPurpose { get; init; }
 
     public ulong AllRulesMask => Request.Mask | Response.Mask;
+
+    /// <summary>Distinct categories of the rules in <paramref name="mask"/>, in rule order.</summary>
+    public List<string> CategoryList(ulong mask)
+    {
+        var seen = new List<string>(4);
+        foreach (var rule in Rules)
+        {
+            if ((mask & (1UL << rule.Index)) != 0 && !seen.Contains(rule.Category))
+            {
+                seen.Add(rule.Category);
+            }
+        }
+
+        return seen;
+    }
+
+    /// <summary>
+    /// <see cref="CategoryList"/> joined with commas, as the consent headers carry it. A route sees
+    /// few distinct masks, so the strings are kept (up to <see cref="MaxCachedCategoryTexts"/>)
+    /// rather than rebuilt for every response.
+    /// </summary>
+    public string CategoryText(ulong mask)
+    {
+        if (_categoryText.TryGetValue(mask, out var text))
+        {
+            return text;
+        }
+
+        text = string.Join(',', CategoryList(mask));
+        if (Volatile.Read(ref _categoryTextCount) < MaxCachedCategoryTexts && _categoryText.TryAdd(mask, text))
+        {
+            Interlocked.Increment(ref _categoryTextCount);
+        }
+
+        return text;
+    }
+
+    private const int MaxCachedCategoryTexts = 256;
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<ulong, string> _categoryText = new();
+    private int _categoryTextCount;
 }
 
 /// <summary>An immutable, validated policy. Swapped atomically on reload.</summary>
@@ -174,6 +214,9 @@ internal sealed class CompiledPolicy
 
     /// <summary>Callers by lower-case hex SHA-256 of their key.</summary>
     public required FrozenDictionary<string, Caller> CallersByKeyHash { get; init; }
+
+    /// <summary>Keys that already matched <see cref="CallersByKeyHash"/>; see <see cref="VerifiedCallerKeys"/>.</summary>
+    public VerifiedCallerKeys VerifiedKeys { get; } = new();
 
     public required FrozenDictionary<string, RoutePolicy> Routes { get; init; }
 

@@ -35,16 +35,18 @@ internal sealed partial class ConsentEnforcementMiddleware(
         if (!policy.Routes.TryGetValue(routeId, out var route))
         {
             LogRouteWithoutPolicy(logger, routeId);
-            await Reject(context, Problem.RoutePolicyMissing, routeId, "none", started).ConfigureAwait(false);
+            await Reject(context, Problem.RoutePolicyMissing, routeId, null, null, started).ConfigureAwait(false);
             return;
         }
+
+        var instruments = metrics.For(route, policy.PurposesByIndex.Length);
 
         Purpose? purpose = null;
         var problem = RequestIdentity.AuthenticateCaller(context.Request, policy, out var caller)
             ?? RequestIdentity.ResolvePurpose(context.Request, route, policy, caller!, out purpose);
         if (problem is not null)
         {
-            await Reject(context, problem, routeId, "none", started).ConfigureAwait(false);
+            await Reject(context, problem, routeId, null, null, started).ConfigureAwait(false);
             return;
         }
 
@@ -67,7 +69,7 @@ internal sealed partial class ConsentEnforcementMiddleware(
 
         if (problem is not null)
         {
-            await Reject(context, problem, routeId, purpose!.Name, started).ConfigureAwait(false);
+            await Reject(context, problem, routeId, instruments, purpose, started).ConfigureAwait(false);
             return;
         }
 
@@ -86,8 +88,8 @@ internal sealed partial class ConsentEnforcementMiddleware(
         if (problem is not null)
         {
             var categories = exchange.Blocked ? exchange.CategoryList(exchange.WithheldMask) : null;
-            CountWithheld(exchange, exchange.WithheldMask);
-            await Reject(context, problem, routeId, purpose!.Name, started, categories).ConfigureAwait(false);
+            CountWithheld(instruments, exchange, exchange.WithheldMask);
+            await Reject(context, problem, routeId, instruments, purpose, started, categories).ConfigureAwait(false);
             return;
         }
 
@@ -100,12 +102,13 @@ internal sealed partial class ConsentEnforcementMiddleware(
             await upstream.WriteAsync(context).ConfigureAwait(false);
         }
 
-        CountWithheld(exchange, exchange.WithheldMask);
-        var decision = exchange.Blocked ? "blocked"
-            : exchange.ResponseFailed || context.GetForwarderErrorFeature() is not null ? "error"
-            : exchange.WithheldMask == 0 ? "allowed"
-            : exchange.IsReport ? "reported" : "filtered";
-        Finish(routeId, purpose!.Name, decision, started);
+        CountWithheld(instruments, exchange, exchange.WithheldMask);
+        var decision = exchange.Blocked ? RequestDecision.Blocked
+            : exchange.ResponseFailed || context.GetForwarderErrorFeature() is not null ? RequestDecision.Error
+            : exchange.WithheldMask == 0 ? RequestDecision.Allowed
+            : exchange.IsReport ? RequestDecision.Reported : RequestDecision.Filtered;
+        instruments.Requests(purpose!, decision).Inc();
+        instruments.Duration.Observe(Stopwatch.GetElapsedTime(started).TotalSeconds);
     }
 
     private async ValueTask<bool> Decide(HttpContext context, Purpose purpose, string subject)
@@ -175,7 +178,7 @@ internal sealed partial class ConsentEnforcementMiddleware(
             var output = new PooledBufferWriter(body.Bytes.WrittenCount);
             context.Response.RegisterForDispose(output);
             var result = BodyActions.Filter(filter, rules.BodyRules, body.Bytes.WrittenSpan, exchange.DeniedMask, exchange.SubjectUtf8, output, pseudonymizer);
-            metrics.EnforcementDuration.WithLabels("request").Observe(Stopwatch.GetElapsedTime(started).TotalSeconds);
+            metrics.RequestEnforcementDuration.Observe(Stopwatch.GetElapsedTime(started).TotalSeconds);
             switch (result.Status)
             {
                 case JsonFilterStatus.Malformed: return Problem.JsonMalformed;
@@ -206,7 +209,7 @@ internal sealed partial class ConsentEnforcementMiddleware(
             return Problem.Blocked;
         }
 
-        if (!exchange.Route.Response.IsEmpty && !report)
+        if ((exchange.DeniedMask & exchange.Route.Response.Mask) != 0 && !report)
         {
             // The response filter must see plain, whole JSON: no compression, no partial ranges.
             request.Headers.Remove("Accept-Encoding");
@@ -227,19 +230,17 @@ internal sealed partial class ConsentEnforcementMiddleware(
         request.Headers.Remove("Content-Encoding");
     }
 
-    private void CountWithheld(ConsentExchange exchange, ulong mask)
+    private void CountWithheld(RouteInstruments instruments, ConsentExchange exchange, ulong mask)
     {
         if (mask == 0)
         {
             return;
         }
 
-        foreach (var rule in exchange.Route.Rules)
+        var rules = exchange.Route.Rules;
+        for (var bits = mask; bits != 0; bits &= bits - 1)
         {
-            if ((mask & (1UL << rule.Index)) != 0)
-            {
-                metrics.FieldsWithheld.WithLabels(exchange.Route.RouteId, exchange.Purpose.Name, rule.Category, ActionLabel(rule.DeniedAction, exchange.IsReport)).Inc();
-            }
+            instruments.Withheld(rules[System.Numerics.BitOperations.TrailingZeroCount(bits)], exchange.Purpose, exchange.IsReport).Inc();
         }
 
         if (logger.IsEnabled(LogLevel.Debug))
@@ -249,19 +250,8 @@ internal sealed partial class ConsentEnforcementMiddleware(
         }
     }
 
-    private static string ActionLabel(FieldAction action, bool report) => (action, report) switch
-    {
-        (FieldAction.Strip, false) => "strip",
-        (FieldAction.Redact, false) => "redact",
-        (FieldAction.Hash, false) => "hash",
-        (FieldAction.Block, false) => "block",
-        (FieldAction.Strip, true) => "would-strip",
-        (FieldAction.Redact, true) => "would-redact",
-        (FieldAction.Hash, true) => "would-hash",
-        _ => "would-block",
-    };
-
-    private async Task Reject(HttpContext context, Problem problem, string routeId, string purpose, long started, List<string>? categories = null)
+    /// <summary>Answers with <paramref name="problem"/>; <paramref name="purpose"/> is null when the request was refused before one was known.</summary>
+    private async Task Reject(HttpContext context, Problem problem, string routeId, RouteInstruments? instruments, Purpose? purpose, long started, List<string>? categories = null)
     {
         if (categories is null)
         {
@@ -272,14 +262,20 @@ internal sealed partial class ConsentEnforcementMiddleware(
             await ConsentHeaders.WriteBlockedAsync(context, categories).ConfigureAwait(false);
         }
 
-        LogRejected(logger, routeId, purpose, problem.Slug, problem.Status);
-        Finish(routeId, purpose, problem == Problem.Blocked ? "blocked" : "rejected", started);
-    }
-
-    private void Finish(string routeId, string purpose, string decision, long started)
-    {
-        metrics.Requests.WithLabels(routeId, purpose, decision).Inc();
-        metrics.RequestDuration.WithLabels(routeId).Observe(Stopwatch.GetElapsedTime(started).TotalSeconds);
+        LogRejected(logger, routeId, purpose?.Name ?? "none", problem.Slug, problem.Status);
+        var decision = problem == Problem.Blocked ? RequestDecision.Blocked : RequestDecision.Rejected;
+        var elapsed = Stopwatch.GetElapsedTime(started).TotalSeconds;
+        if (instruments is not null && purpose is not null)
+        {
+            instruments.Requests(purpose, decision).Inc();
+            instruments.Duration.Observe(elapsed);
+        }
+        else
+        {
+            // Refused before a purpose was known (or on a route without policy): rare, so label lookups are fine.
+            metrics.Requests.WithLabels(routeId, "none", RouteInstruments.DecisionLabel(decision)).Inc();
+            metrics.RequestDuration.WithLabels(routeId).Observe(elapsed);
+        }
     }
 
     /// <summary>The buffered request body, whose pooled memory lives until the request ends.</summary>

@@ -33,28 +33,8 @@ internal sealed class ConsentExchange
 
     public bool IsReport => Route.Mode == EnforcementMode.Report;
 
-    public string WithheldCategories(ulong mask)
-    {
-        if (mask == 0)
-        {
-            return string.Empty;
-        }
-
-        return string.Join(',', CategoryList(mask));
-    }
+    public string WithheldCategories(ulong mask) => mask == 0 ? string.Empty : Route.CategoryText(mask);
 
     /// <summary>Distinct categories in rule order; allocates, but only when something is withheld.</summary>
-    public List<string> CategoryList(ulong mask)
-    {
-        var seen = new List<string>(4);
-        foreach (var rule in Route.Rules)
-        {
-            if ((mask & (1UL << rule.Index)) != 0 && !seen.Contains(rule.Category))
-            {
-                seen.Add(rule.Category);
-            }
-        }
-
-        return seen;
-    }
+    public List<string> CategoryList(ulong mask) => Route.CategoryList(mask);
 }

@@ -21,10 +21,21 @@ internal static class RequestIdentity
             case SingleValue.Ambiguous: return Problem.ApiKeyAmbiguous;
         }
 
+        if (policy.VerifiedKeys.TryGet(key, out caller))
+        {
+            return null;
+        }
+
         Span<char> hash = stackalloc char[Sha256Hex.Length];
         Sha256Hex.Compute(key, hash);
         var lookup = policy.CallersByKeyHash.GetAlternateLookup<ReadOnlySpan<char>>();
-        return lookup.TryGetValue(hash, out caller) ? null : Problem.ApiKeyInvalid;
+        if (!lookup.TryGetValue(hash, out caller))
+        {
+            return Problem.ApiKeyInvalid;
+        }
+
+        policy.VerifiedKeys.Remember(key, caller);
+        return null;
     }
 
     public static Problem? ResolvePurpose(HttpRequest request, RoutePolicy route, CompiledPolicy policy, Caller caller, out Purpose? purpose)

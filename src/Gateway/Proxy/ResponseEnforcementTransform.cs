@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using ConsentGateway.Enforcement;
 using ConsentGateway.Hosting;
+using ConsentGateway.Policy;
 using ConsentGateway.Observability;
 using Microsoft.Net.Http.Headers;
 using Yarp.ReverseProxy.Transforms;
@@ -41,6 +42,14 @@ internal sealed partial class ResponseEnforcementTransform(Pseudonymizer pseudon
         ConsentHeaders.RemoveForged(response.Headers);
         var rules = exchange.Route.Response;
         var report = exchange.IsReport;
+        if ((exchange.DeniedMask & rules.Mask) == 0)
+        {
+            // This purpose may see every field the response rules name: nothing can be withheld (or
+            // would be, in report mode), so the body streams through as YARP sends it, unbuffered.
+            MarkPrivateAndDescribe(response.Headers, exchange, rules, report);
+            return;
+        }
+
         var blocked = false;
         ulong withheld = 0;
         if (rules.HeaderRules.Length > 0)
@@ -89,7 +98,7 @@ internal sealed partial class ResponseEnforcementTransform(Pseudonymizer pseudon
             output = new PooledBufferWriter(input.WrittenCount);
             http.Response.RegisterForDispose(output);
             var result = BodyActions.Filter(filter, rules.BodyRules, input.WrittenSpan, exchange.DeniedMask, exchange.SubjectUtf8, output, pseudonymizer);
-            metrics.EnforcementDuration.WithLabels("response").Observe(Stopwatch.GetElapsedTime(started).TotalSeconds);
+            metrics.ResponseEnforcementDuration.Observe(Stopwatch.GetElapsedTime(started).TotalSeconds);
             if (result.Status is JsonFilterStatus.Malformed or JsonFilterStatus.TooDeep or JsonFilterStatus.InvalidUtf8)
             {
                 LogUpstreamBodyInvalid(logger, exchange.Route.RouteId, result.Status.ToString());
@@ -119,13 +128,7 @@ internal sealed partial class ResponseEnforcementTransform(Pseudonymizer pseudon
         }
 
         var headers = response.Headers;
-        if (!rules.IsEmpty && !report)
-        {
-            // Shared caches must never serve one subject's filtered view to another caller.
-            headers.CacheControl = PrivateCacheControl(headers.CacheControl.ToString());
-        }
-
-        ConsentHeaders.Describe(headers, exchange, exchange.WithheldMask);
+        MarkPrivateAndDescribe(headers, exchange, rules, report);
 
         if (output is not null)
         {
@@ -139,6 +142,18 @@ internal sealed partial class ResponseEnforcementTransform(Pseudonymizer pseudon
             response.ContentLength = output.WrittenCount;
             await response.Body.WriteAsync(output.WrittenMemory, context.CancellationToken).ConfigureAwait(false);
         }
+    }
+
+    private static void MarkPrivateAndDescribe(IHeaderDictionary headers, ConsentExchange exchange, DirectionRules rules, bool report)
+    {
+        if (!rules.IsEmpty && !report)
+        {
+            // The answer depended on this subject's consent, filtered or not: a shared cache must
+            // never serve one subject's view to another caller.
+            headers.CacheControl = PrivateCacheControl(headers.CacheControl.ToString());
+        }
+
+        ConsentHeaders.Describe(headers, exchange, exchange.WithheldMask);
     }
 
     private static bool HasBody(HttpContext http, HttpResponseMessage upstream)

@@ -1,5 +1,6 @@
 using System.Net;
 using System.Text.Json.Nodes;
+using ConsentGateway.Hosting;
 using ConsentGateway.Policy;
 using ConsentGateway.Tests.Infrastructure;
 using static ConsentGateway.Tests.Infrastructure.GatewayHost;
@@ -142,6 +143,26 @@ public sealed class PolicyLoadingTests
         await WaitUntil(async () => (await gateway.MetricsAsync()).Contains("gateway_policy_reloads_total{result=\"failure\"}", StringComparison.Ordinal));
         Assert.Equal(10, provider.Current.Routes["customers"].Rules.Length);
         Assert.Equal("""{"other":1}""", await Send(gateway, upstream));
+    }
+
+    [Fact]
+    public async Task A_key_revoked_by_a_reload_is_refused_at_once_although_it_was_just_verified()
+    {
+        await using var upstream = await RecordingUpstream.StartAsync();
+        var config = TestConfig.Create(upstream.BaseAddress);
+        await using var gateway = await GatewayHost.StartAsync(config);
+        var provider = (PolicyProvider)gateway.Services.GetService(typeof(PolicyProvider))!;
+        Assert.Contains("\"other\":1", await Send(gateway, upstream), StringComparison.Ordinal); // verified, so remembered
+
+        config["Policy"]!["Callers"]!["app"]!["KeySha256"] = Sha256Hex.Compute("a-rotated-key-0123456789");
+        var before = provider.Current;
+        await gateway.WriteConfigAsync(config);
+        await WaitUntil(() => !ReferenceEquals(provider.Current, before));
+
+        using var request = Request(HttpMethod.Post, "/customers/x", "marketing", "reload-subject");
+        request.Content = Json("""{"other":1}""");
+        using var response = await gateway.Proxy.SendAsync(request);
+        Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
     }
 
     private static async Task<string> Send(GatewayHost gateway, RecordingUpstream upstream)

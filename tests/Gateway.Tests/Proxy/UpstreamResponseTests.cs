@@ -303,6 +303,34 @@ public sealed class UpstreamResponseTests(GatewayFixture fixture) : IClassFixtur
         Assert.Empty(Upstream.Received);
     }
 
+    [Fact]
+    public async Task A_response_with_nothing_to_withhold_streams_through_untouched()
+    {
+        // analytics (legitimate interest, no objection) may see both fields the response-only route names.
+        Upstream.Reset();
+        Upstream.RespondWithBytes("<p>not json</p>"u8.ToArray(), "text/html", headers: r => r.Headers.CacheControl = "public, max-age=60");
+        using var request = Request(HttpMethod.Get, "/response-only/x", "analytics", GatewayFixture.NewSubject());
+        request.Headers.TryAddWithoutValidation("Accept-Encoding", "gzip");
+        using var response = await Gateway.Proxy.SendAsync(request);
+
+        // Inspected, a text/html body is a 502 (see An_upstream_body_the_gateway_cannot_filter_...): it was not buffered.
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("<p>not json</p>", await response.Content.ReadAsStringAsync());
+        Assert.Equal("allowed", Assert.Single(response.Headers.GetValues("X-Consent-Decision")));
+        Assert.False(response.Headers.Contains("X-Consent-Withheld"));
+        Assert.True(response.Headers.CacheControl!.Private);
+        Assert.False(response.Headers.CacheControl.Public);
+        Assert.Equal("gzip", Upstream.OnlyRequest().Header("Accept-Encoding"));
+
+        // The same body for a purpose that must not see the e-mail is inspected, and refused.
+        Upstream.Reset();
+        Upstream.RespondWithBytes("<p>not json</p>"u8.ToArray(), "text/html");
+        using var denied = Request(HttpMethod.Get, "/response-only/x", "marketing", GatewayFixture.NewSubject());
+        using var refused = await Gateway.Proxy.SendAsync(denied);
+        Assert.Equal(HttpStatusCode.BadGateway, refused.StatusCode);
+        Assert.DoesNotContain("not json", await refused.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+    }
+
     private async Task<HttpResponseMessage> Get(string path)
     {
         using var request = Request(HttpMethod.Get, path, "marketing", GatewayFixture.NewSubject());
