@@ -33,6 +33,8 @@ internal sealed class RunPlan(LoadTestOptions options, TestBed bed, Payloads pay
         var sizes = options.Smoke ? new[] { Size.Medium } : [Size.Small, Size.Medium, Size.Large];
         var postSizes = options.Smoke ? new[] { Size.Medium } : [Size.Medium, Size.Large];
 
+        await WarmUpProcessesAsync(sizes, postSizes, c, ct);
+
         // 1. Capacity, closed model: GET (response filtered) for all three sizes, then POST /echo (filtered both ways).
         //    Scenarios compared with each other run in interleaved rounds (direct, yarp, gateway, direct, …).
         foreach (var size in sizes)
@@ -130,7 +132,7 @@ internal sealed class RunPlan(LoadTestOptions options, TestBed bed, Payloads pay
             WallSeconds = Math.Round(sw.Elapsed.TotalSeconds, 1),
             Command = options.Command,
             Smoke = options.Smoke,
-            Settings = $"duration {options.Duration.TotalSeconds:0.##} s + warm-up {options.Warmup.TotalSeconds:0.##} s per scenario; compared scenarios interleaved in {options.Rounds} round(s); closed model {c} workers; open model up to {openConnections} connections",
+            Settings = $"JIT warm-up {options.JitWarmup.TotalSeconds:0.##} s (unrecorded, both proxies); duration {options.Duration.TotalSeconds:0.##} s + warm-up {options.Warmup.TotalSeconds:0.##} s per scenario; compared scenarios interleaved in {options.Rounds} round(s); closed model {c} workers; open model up to {openConnections} connections",
             Machine = MachineInfo.Collect(),
             Scenarios = _results,
             Wrk = wrk,
@@ -218,6 +220,35 @@ internal sealed class RunPlan(LoadTestOptions options, TestBed bed, Payloads pay
         var span = to - from;
         var n = Interlocked.Increment(ref _poolNext) - 1;
         return PoolSubject(from + (n % span));
+    }
+
+    /// <summary>Drives every capacity scenario through both proxies, unrecorded, for <see cref="LoadTestOptions.JitWarmup"/> in all.</summary>
+    private async Task WarmUpProcessesAsync(Size[] sizes, Size[] postSizes, int concurrency, CancellationToken ct)
+    {
+        if (options.JitWarmup <= TimeSpan.Zero)
+        {
+            return;
+        }
+
+        List<Scenario> scenarios = [];
+        foreach (var size in sizes)
+        {
+            scenarios.Add(GetScenario("yarp", bed.Plain, size, LoadShape.ClosedModel(concurrency)));
+            scenarios.Add(GetScenario("gateway-l1", bed.Gateway, size, LoadShape.ClosedModel(concurrency)));
+        }
+
+        foreach (var size in postSizes)
+        {
+            scenarios.Add(PostScenario("yarp", bed.Plain, size, LoadShape.ClosedModel(concurrency)));
+            scenarios.Add(PostScenario("gateway-l1", bed.Gateway, size, LoadShape.ClosedModel(concurrency)));
+        }
+
+        var each = options.JitWarmup / scenarios.Count;
+        log.WriteLine($"JIT warm-up: {options.JitWarmup.TotalSeconds:0} s over {scenarios.Count} scenarios, not recorded");
+        foreach (var scenario in scenarios)
+        {
+            _ = await ScenarioRunner.RunAsync(scenario, each, TimeSpan.FromMilliseconds(200), options.RequestTimeout, ct);
+        }
     }
 
     private async Task<ScenarioResult[]> RunGroupAsync(List<Scenario> group, CancellationToken ct)
