@@ -27,7 +27,7 @@ public class PolicyBenchmarks
         _route = policy.Routes["customer-by-id"];
         _marketing = policy.Purposes["marketing"];
         _analytics = policy.Purposes["analytics"];
-        _lookup = new ConsentLookupResult(Setup.TypicalRecord(), ConsentSource.L1);
+        _lookup = new ConsentLookupResult(CompactConsent.From(Setup.TypicalRecord()), ConsentSource.L1);
     }
 
     [Benchmark(Description = "Allows + deny mask + actions (consent basis, granted)")]

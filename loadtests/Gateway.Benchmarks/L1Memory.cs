@@ -12,7 +12,8 @@ namespace ConsentGateway.Benchmarks;
 /// distinct subjects (UUID-shaped ids, 36 chars) whose records come from the Redis format parser
 /// (half with one purpose, half with two), exactly as a Redis-backed gateway would build them, and
 /// compares GC.GetTotalMemory(true) before and after. Then measures the parts alone (subject
-/// strings; records) so the cache's own overhead per entry can be separated.
+/// strings; the store's records, which L1 no longer keeps; their compact L1 projections) so the
+/// cache's own overhead per entry can be separated.
 /// </summary>
 internal static class L1Memory
 {
@@ -22,11 +23,13 @@ internal static class L1Memory
         var legacy = args.Length > 1 && args[1] == "before";
         Console.WriteLine($"L1 memory ({(legacy ? "before: MemoryCache-based" : "after: current ConsentCache")}), {count:N0} subjects, .NET {Environment.Version}, server GC={System.Runtime.GCSettings.IsServerGC}");
 
-        // Parts alone: subject strings, then records, each held by an array whose own size is subtracted.
+        // Parts alone: subject strings, records, L1 values, each held by an array whose own size is subtracted.
         var strings = MeasureHeld(count, i => SubjectId(i));
         var records1 = MeasureHeld(count, i => RecordStore.Build(i));
+        var values = MeasureHeld(count, i => CompactConsent.From(RecordStore.Build(i)));
         Console.WriteLine($"subject id string (36 chars): {strings:F1} B");
-        Console.WriteLine($"record (RedisConsentFormat.Parse, avg of 1 and 2 purposes): {records1:F1} B");
+        Console.WriteLine($"store record (RedisConsentFormat.Parse, avg of 1 and 2 purposes; not kept by L1): {records1:F1} B");
+        Console.WriteLine($"L1 value (CompactConsent projection of that record): {values:F1} B");
 
         var store = new RecordStore();
         // A long TTL so no entry turns stale while the heap is measured.
@@ -63,7 +66,7 @@ internal static class L1Memory
         Console.WriteLine($"filled in {filled.TotalSeconds:F1} s; sampled L1 hits {hits}/{sampled}");
         Console.WriteLine($"heap before {before:N0} B, after {after:N0} B");
         Console.WriteLine($"L1 memory per cached subject: {perSubject:F1} B");
-        Console.WriteLine($"  of which subject key string ~{strings:F1} B, record ~{records1:F1} B (if not shared), cache structures ~{perSubject - strings - records1:F1} B");
+        Console.WriteLine($"  of which subject key string ~{strings:F1} B, L1 value ~{values:F1} B, cache structures (node, buckets) ~{perSubject - strings - values:F1} B");
         GC.KeepAlive(cache);
         return hits == sampled ? 0 : 1;
     }

@@ -18,8 +18,12 @@ namespace ConsentGateway.Benchmarks;
 /// Metrics: every lookup counts once as <c>tier=l1</c> (<c>hit</c> or <c>miss</c>); every miss then counts
 /// once more by how it was answered: <c>store/found</c>, <c>store/not_found</c>, <c>stale/hit</c> or
 /// <c>none/unavailable</c>. Lookups = sum of tier="l1".
-/// A subject with no record is answered with <see cref="SubjectConsent.Empty"/>, so
+/// A subject with no record is answered with an empty <see cref="CompactConsent"/>, so
 /// <see cref="ConsentLookupResult.Consent"/> is non-null whenever the result is known.
+/// <para>
+/// Since lookups answer with <see cref="CompactConsent"/>, this baseline caches that projection too
+/// (made on write-back, as the current cache does), so the two differ only in their cache structures.
+/// </para>
 /// </remarks>
 internal sealed class MemoryCacheConsentCache : IConsentLookup, IDisposable
 {
@@ -147,14 +151,8 @@ internal sealed class MemoryCacheConsentCache : IConsentLookup, IDisposable
 
         if (read.Succeeded)
         {
-            if (read.Consent is null)
-            {
-                _storeNotFound.Inc();
-                return new ConsentLookupResult(SubjectConsent.Empty, ConsentSource.Store);
-            }
-
-            _storeFound.Inc();
-            return new ConsentLookupResult(read.Consent, ConsentSource.Store);
+            (read.Consent is null ? _storeNotFound : _storeFound).Inc();
+            return new ConsentLookupResult(CompactConsent.From(read.Consent), ConsentSource.Store);
         }
 
         return Fallback(subject);
@@ -266,7 +264,7 @@ internal sealed class MemoryCacheConsentCache : IConsentLookup, IDisposable
             }
 
             var now = _time.GetTimestamp();
-            var value = consent ?? SubjectConsent.Empty;
+            var value = CompactConsent.From(consent);
             var entry = new Entry(value, now, now + (consent is null ? _negativeTtl : _ttl), flight.Generation);
             _l1.Set(flight.Subject, entry, EntryOptions);
         }
@@ -276,9 +274,9 @@ internal sealed class MemoryCacheConsentCache : IConsentLookup, IDisposable
         (long)(span.TotalSeconds * time.TimestampFrequency);
 
     /// <summary>Immutable L1 value; times are TimeProvider timestamps.</summary>
-    private sealed class Entry(SubjectConsent consent, long fetchedAt, long freshUntil, long generation)
+    private sealed class Entry(CompactConsent consent, long fetchedAt, long freshUntil, long generation)
     {
-        public SubjectConsent Consent { get; } = consent;
+        public CompactConsent Consent { get; } = consent;
         public long FetchedAt { get; } = fetchedAt;
         public long FreshUntil { get; } = freshUntil;
         public long Generation { get; } = generation;

@@ -22,8 +22,8 @@ internal sealed record PurposeConsent(
 }
 
 /// <summary>
-/// Immutable snapshot of everything recorded about one subject. Shared between requests and
-/// cached in L1, so it must never be mutated after construction.
+/// Immutable snapshot of everything the store records about one subject, as the stores and the admin
+/// API use it. L1 does not keep it: it keeps the <see cref="CompactConsent"/> projection.
 /// </summary>
 internal sealed class SubjectConsent
 {
@@ -76,11 +76,11 @@ internal enum ConsentSource : byte
 }
 
 /// <summary>
-/// The answer to "what do we know about this subject right now". When <see cref="Source"/> is
-/// <see cref="ConsentSource.Unavailable"/>, <see cref="Consent"/> is null and evaluation must fail
-/// closed (only contract / legal-obligation purposes pass).
+/// The answer to "what do we know about this subject right now", in the compact form evaluation needs.
+/// When <see cref="Source"/> is <see cref="ConsentSource.Unavailable"/>, <see cref="Consent"/> is null and
+/// evaluation must fail closed (only contract / legal-obligation purposes pass).
 /// </summary>
-internal readonly record struct ConsentLookupResult(SubjectConsent? Consent, ConsentSource Source)
+internal readonly record struct ConsentLookupResult(CompactConsent? Consent, ConsentSource Source)
 {
     public bool IsKnown => Source != ConsentSource.Unavailable;
 

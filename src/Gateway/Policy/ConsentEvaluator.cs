@@ -26,7 +26,7 @@ internal static class ConsentEvaluator
         var record = lookup.Consent?.Find(purpose.Name);
         return purpose.Basis switch
         {
-            LegalBasis.Consent => record is { Status: ConsentStatus.Granted } && (record.ExpiresAt is null || record.ExpiresAt > now),
+            LegalBasis.Consent => record is { } granted && granted.IsGrantedAt(now),
             LegalBasis.LegitimateInterest => record is not { Status: ConsentStatus.Denied },
             LegalBasis.OptOut => record is not { Status: ConsentStatus.Denied } && !gpcSignal && lookup.Consent?.Gpc != true,
             _ => false,

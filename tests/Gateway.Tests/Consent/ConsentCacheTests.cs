@@ -17,7 +17,7 @@ public sealed class ConsentCacheTests
         Assert.Equal(ConsentSource.Store, first.Source);
         Assert.Equal(ConsentSource.L1, second.Source);
         Assert.Same(first.Consent, second.Consent);
-        Assert.Equal(ConsentStatus.Granted, second.Consent!.Find("marketing")!.Status);
+        Assert.Equal(ConsentStatus.Granted, second.Consent!.Find("marketing")?.Status);
         Assert.Equal(1, h.Store.Reads);
         Assert.Equal(1, h.Lookups("l1", "hit"));
         Assert.Equal(1, h.Lookups("l1", "miss"));
@@ -46,7 +46,7 @@ public sealed class ConsentCacheTests
 
         var first = await h.LookupAsync("nobody");
         Assert.Equal(ConsentSource.Store, first.Source);
-        Assert.Same(SubjectConsent.Empty, first.Consent);
+        Assert.True(first.Consent is { NotFound: true, IsEmpty: true, Version: 0 });
         Assert.Equal(1, h.Lookups("store", "not_found"));
 
         h.Clock.Advance(h.Options.NegativeCacheTtl - TimeSpan.FromTicks(1));
@@ -72,7 +72,7 @@ public sealed class ConsentCacheTests
         var results = await Task.WhenAll(lookups).WaitAsync(TimeSpan.FromSeconds(5));
 
         Assert.Equal(1, h.Store.Reads);
-        Assert.All(results, r => Assert.Equal(ConsentStatus.Granted, r.Consent!.Find("marketing")!.Status));
+        Assert.All(results, r => Assert.Equal(ConsentStatus.Granted, r.Consent!.Find("marketing")?.Status));
     }
 
     [Fact]
@@ -145,7 +145,7 @@ public sealed class ConsentCacheTests
         h.Clock.Advance(h.Options.CacheTtl + h.Options.StaleGrantWindow - TimeSpan.FromTicks(1));
         var result = await h.LookupAsync("alice");
         Assert.Equal(ConsentSource.Stale, result.Source);
-        Assert.Equal(ConsentStatus.Denied, result.Consent!.Find("marketing")!.Status);
+        Assert.Equal(ConsentStatus.Denied, result.Consent!.Find("marketing")?.Status);
         Assert.Equal(1, h.Lookups("stale", "hit"));
 
         // Past the window a denial decides exactly as failing closed does, so nothing is lost.
@@ -165,7 +165,7 @@ public sealed class ConsentCacheTests
         var result = await h.LookupAsync("alice");
 
         Assert.Equal(ConsentSource.Stale, result.Source);
-        Assert.Equal(ConsentStatus.Granted, result.Consent!.Find("marketing")!.Status);
+        Assert.Equal(ConsentStatus.Granted, result.Consent!.Find("marketing")?.Status);
     }
 
     [Fact]
@@ -245,7 +245,7 @@ public sealed class ConsentCacheTests
         var after = await h.LookupAsync("alice");
 
         Assert.Equal(ConsentSource.Store, after.Source);
-        Assert.Equal(ConsentStatus.Denied, after.Consent!.Find("marketing")!.Status);
+        Assert.Equal(ConsentStatus.Denied, after.Consent!.Find("marketing")?.Status);
         Assert.Equal(2, h.Store.Reads);
     }
 
@@ -285,10 +285,10 @@ public sealed class ConsentCacheTests
         h.Store.Gate = null;
         var late = await h.LookupAsync("alice").AsTask().WaitAsync(TimeSpan.FromSeconds(5));
 
-        Assert.Equal(ConsentStatus.Denied, late.Consent!.Find("marketing")!.Status);
+        Assert.Equal(ConsentStatus.Denied, late.Consent!.Find("marketing")?.Status);
         oldGate.SetResult();
         await inFlight.WaitAsync(TimeSpan.FromSeconds(5));
-        Assert.Equal(ConsentStatus.Denied, (await h.LookupAsync("alice")).Consent!.Find("marketing")!.Status);
+        Assert.Equal(ConsentStatus.Denied, (await h.LookupAsync("alice")).Consent!.Find("marketing")?.Status);
     }
 
     [Fact]

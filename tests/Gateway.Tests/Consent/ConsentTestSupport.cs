@@ -74,7 +74,7 @@ internal sealed class CountingConsentStore(IConsentStore inner) : IConsentStore
 /// </summary>
 internal sealed class CacheHarness : IDisposable
 {
-    public CacheHarness(TimeProvider? time = null, Action<ConsentOptions>? configure = null)
+    public CacheHarness(TimeProvider? time = null, Action<ConsentOptions>? configure = null, PurposeNameTable? names = null)
     {
         Time = time ?? new ManualTimeProvider();
         Options = new ConsentOptions();
@@ -83,7 +83,7 @@ internal sealed class CacheHarness : IDisposable
         Data = new EmbeddedConsentStore(new ConsentInvalidation(), Metrics, Time, NullLogger<EmbeddedConsentStore>.Instance);
         Store = new CountingConsentStore(Data);
         Hub = new ConsentInvalidation();
-        Cache = new ConsentCache(Store, Hub, Microsoft.Extensions.Options.Options.Create(Options), Metrics, Time, NullLogger<ConsentCache>.Instance);
+        Cache = new ConsentCache(Store, Hub, Microsoft.Extensions.Options.Options.Create(Options), Metrics, Time, NullLogger<ConsentCache>.Instance, names);
     }
 
     public TimeProvider Time { get; }
