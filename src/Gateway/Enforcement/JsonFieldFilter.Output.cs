@@ -52,12 +52,13 @@ internal sealed partial class JsonFieldFilter
     /// <summary>
     /// Forwards the name the reader is on, whose unescaped UTF-8 is <paramref name="name"/>. A name sent
     /// unescaped and made only of printable ASCII is its own canonical form; any other is re-escaped as
-    /// the writer would (the relaxed encoder escapes some non-ASCII, such as characters outside the BMP).
+    /// the writer would (the relaxed encoder escapes some non-ASCII, such as characters outside the BMP,
+    /// and DEL). <paramref name="printable"/> says whether the name is all printable ASCII.
     /// </summary>
-    private static void WriteName(ref Run run, ReadOnlySpan<byte> name)
+    private static void WriteName(ref Run run, ReadOnlySpan<byte> name, bool printable)
     {
         ref var reader = ref run.Reader;
-        if (!reader.ValueIsEscaped && name.IndexOfAnyExceptInRange((byte)0x20, (byte)0x7E) < 0)
+        if (printable && !reader.ValueIsEscaped)
         {
             int start = (int)reader.TokenStartIndex;
             Raw(ref run, start, start + name.Length + 2, (byte)':');

@@ -206,12 +206,13 @@ internal sealed partial class JsonFieldFilter
                 case JsonTokenType.PropertyName:
                     {
                         var name = Unescaped(ref run);
-                        var probe = new JsonPropertyNameProbe(name, run.NameBuffer);
+                        bool printable = IsPrintableAscii(name);
+                        var probe = new JsonPropertyNameProbe(name, run.NameBuffer, printable);
                         ulong matched = _matcher.StepProperty(SetAt(ref run, level), ref probe, SetAt(ref run, level + 1), _caseSensitive);
                         var action = Resolve(ref run, matched);
                         if (action is FieldAction.Allow or FieldAction.Redact or FieldAction.Hash)
                         {
-                            WriteName(ref run, name);
+                            WriteName(ref run, name, printable);
                         }
 
                         if (!reader.Read())
@@ -256,8 +257,11 @@ internal sealed partial class JsonFieldFilter
         int previousEnd = start;
         while (true)
         {
+            // Between two tokens the grammar allows one separator and any whitespace: compact means
+            // at most one byte, and that byte is not whitespace.
             int tokenStart = (int)reader.TokenStartIndex;
-            if (tokenStart > previousEnd && run.Input[previousEnd..tokenStart].IndexOfAnyExcept((byte)',', (byte)':') >= 0)
+            int gap = tokenStart - previousEnd;
+            if (gap > 1 || (gap == 1 && run.Input[previousEnd] is not ((byte)',' or (byte)':')))
             {
                 reader = saved;
                 return JsonFilterStatus.Ok;
@@ -331,7 +335,7 @@ internal sealed partial class JsonFieldFilter
         }
 
         if (reader.TokenType is JsonTokenType.StartObject or JsonTokenType.StartArray
-            && SetAt(ref run, level + 1).IndexOfAnyExcept(0UL) < 0)
+            && IsEmpty(SetAt(ref run, level + 1)))
         {
             // No path can match anywhere below this container: copy it through without re-writing
             // every token, when it is plain (see TryCopyUnreachable); otherwise walk it as usual.
@@ -388,6 +392,22 @@ internal sealed partial class JsonFieldFilter
                 }
         }
     }
+
+    /// <summary>Whether the UTF-8 text is all printable ASCII (0x20 to 0x7E); names are short, so a plain loop.</summary>
+    private static bool IsPrintableAscii(ReadOnlySpan<byte> text)
+    {
+        foreach (byte b in text)
+        {
+            if ((uint)(b - 0x20) > 0x7E - 0x20)
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    private static bool IsEmpty(ReadOnlySpan<ulong> set) => set.Length == 1 ? set[0] == 0 : set.IndexOfAnyExcept(0UL) < 0;
 
     private Span<ulong> SetAt(scoped ref Run run, int level) => run.Sets.Slice(level * _matcher.Words, _matcher.Words);
 }
