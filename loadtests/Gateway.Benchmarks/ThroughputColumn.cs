@@ -35,7 +35,7 @@ internal sealed class ThroughputColumn : IColumn
             return "-";
         }
 
-        var bytes = Documents.Get(doc).Length;
+        var bytes = FilterCase.For(doc).Json.Length;
         return (bytes / stats.Mean * 1e9 / 1e6).ToString("F0", CultureInfo.InvariantCulture);
     }
 

@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Text.Json;
 
 namespace ConsentGateway.Enforcement;
@@ -36,9 +37,12 @@ internal sealed partial class JsonFieldFilter
                 break;
         }
 
-        Span<byte> pseudonym = stackalloc byte[Pseudonymizer.Length];
-        run.Pseudonymizer!.Write(run.Subject, value, pseudonym);
-        run.Writer.WriteStringValue(pseudonym);
+        // Base64url needs no escaping: the quoted pseudonym is its own canonical form.
+        Span<byte> quoted = stackalloc byte[Pseudonymizer.Length + 2];
+        quoted[0] = (byte)'"';
+        quoted[^1] = (byte)'"';
+        run.Pseudonymizer!.Write(run.Subject, value, quoted[1..^1]);
+        Canonical(ref run, quoted, (byte)',');
         return JsonFilterStatus.Ok;
     }
 
@@ -154,7 +158,18 @@ internal sealed partial class JsonFieldFilter
     private ref struct Run
     {
         public Utf8JsonReader Reader;
-        public Utf8JsonWriter Writer;
+
+        /// <summary>Where the output goes; Buffer is its current span, of which Buffered bytes are written.</summary>
+        public IBufferWriter<byte> Output;
+        public Span<byte> Buffer;
+        public int Buffered;
+
+        /// <summary>Input[PendingStart..RawEnd] is forwarded but not yet copied; RawEnd is NoRaw when the last output was not input.</summary>
+        public int PendingStart;
+        public int RawEnd;
+
+        /// <summary>What the next value or name must be preceded by: 0, ',' or ':'.</summary>
+        public byte Separator;
         public JsonFilterScratch Scratch;
         public ReadOnlySpan<byte> Input;
         public ReadOnlySpan<FieldAction> Actions;

@@ -18,8 +18,9 @@ internal readonly record struct JsonFilterResult(JsonFilterStatus Status, ulong 
 
 /// <summary>
 /// Removes, redacts or pseudonymises the values addressed by a fixed set of <see cref="JsonPath"/>s in
-/// one streaming pass (reader → writer, no DOM), re-serialising everything it forwards so the receiver
-/// sees exactly the names that were checked. Thread-safe: all per-call state lives on the stack or in
+/// one streaming pass (reader → output, no DOM). What it forwards is in canonical compact form, so the
+/// receiver sees exactly the names that were checked; tokens already in that form are copied from the
+/// input (see JsonFieldFilter.Output.cs). Thread-safe: all per-call state lives on the stack or in
 /// per-thread scratch.
 /// </summary>
 internal sealed partial class JsonFieldFilter
@@ -115,7 +116,9 @@ internal sealed partial class JsonFieldFilter
             var run = new Run
             {
                 Reader = new Utf8JsonReader(utf8Json, new JsonReaderOptions { MaxDepth = _maxDepth + 1 }),
-                Writer = scratch.Writer(output, _maxDepth),
+                Output = output,
+                Buffer = FirstBuffer(output, utf8Json.Length),
+                RawEnd = NoRaw,
                 Scratch = scratch,
                 Input = utf8Json,
                 Actions = actions,
@@ -149,7 +152,7 @@ internal sealed partial class JsonFieldFilter
 
             if (status == JsonFilterStatus.Ok)
             {
-                run.Writer.Flush();
+                Complete(ref run);
             }
 
             return new JsonFilterResult(status, status is JsonFilterStatus.Ok or JsonFilterStatus.Blocked ? run.Withheld : 0);
@@ -196,23 +199,20 @@ internal sealed partial class JsonFieldFilter
             switch (reader.TokenType)
             {
                 case JsonTokenType.EndObject:
-                    run.Writer.WriteEndObject();
-                    level--;
-                    break;
                 case JsonTokenType.EndArray:
-                    run.Writer.WriteEndArray();
+                    RawEnd(ref run);
                     level--;
                     break;
                 case JsonTokenType.PropertyName:
                     {
                         var name = Unescaped(ref run);
-                        var probe = new JsonPropertyNameProbe(name, run.NameBuffer);
+                        bool printable = IsPrintableAscii(name);
+                        var probe = new JsonPropertyNameProbe(name, run.NameBuffer, printable);
                         ulong matched = _matcher.StepProperty(SetAt(ref run, level), ref probe, SetAt(ref run, level + 1), _caseSensitive);
                         var action = Resolve(ref run, matched);
                         if (action is FieldAction.Allow or FieldAction.Redact or FieldAction.Hash)
                         {
-                            // Escaped names were unescaped above, so the writer re-escapes them canonically.
-                            run.Writer.WritePropertyName(name);
+                            WriteName(ref run, name, printable);
                         }
 
                         if (!reader.Read())
@@ -257,8 +257,11 @@ internal sealed partial class JsonFieldFilter
         int previousEnd = start;
         while (true)
         {
+            // Between two tokens the grammar allows one separator and any whitespace: compact means
+            // at most one byte, and that byte is not whitespace.
             int tokenStart = (int)reader.TokenStartIndex;
-            if (tokenStart > previousEnd && run.Input[previousEnd..tokenStart].IndexOfAnyExcept((byte)',', (byte)':') >= 0)
+            int gap = tokenStart - previousEnd;
+            if (gap > 1 || (gap == 1 && run.Input[previousEnd] is not ((byte)',' or (byte)':')))
             {
                 reader = saved;
                 return JsonFilterStatus.Ok;
@@ -272,8 +275,7 @@ internal sealed partial class JsonFieldFilter
                     reader = saved;
                     return JsonFilterStatus.Ok;
                 case JsonTokenType.EndObject or JsonTokenType.EndArray when reader.CurrentDepth == depth:
-                    int end = (int)reader.BytesConsumed;
-                    run.Writer.WriteRawValue(run.Input[start..end], skipInputValidation: true);
+                    Raw(ref run, start, (int)reader.BytesConsumed, (byte)',');
                     return JsonFilterStatus.Ok;
             }
 
@@ -320,18 +322,20 @@ internal sealed partial class JsonFieldFilter
         {
             case FieldAction.Block:
                 run.Blocked = true;
+                Skipped(ref run);
                 return Consume(ref run, null);
             case FieldAction.Strip:
+                Skipped(ref run);
                 return Consume(ref run, null);
             case FieldAction.Redact:
-                run.Writer.WriteNullValue();
+                Canonical(ref run, "null"u8, (byte)',');
                 return Consume(ref run, null);
             case FieldAction.Hash:
                 return WritePseudonym(ref run);
         }
 
         if (reader.TokenType is JsonTokenType.StartObject or JsonTokenType.StartArray
-            && SetAt(ref run, level + 1).IndexOfAnyExcept(0UL) < 0)
+            && IsEmpty(SetAt(ref run, level + 1)))
         {
             // No path can match anywhere below this container: copy it through without re-writing
             // every token, when it is plain (see TryCopyUnreachable); otherwise walk it as usual.
@@ -350,7 +354,7 @@ internal sealed partial class JsonFieldFilter
                     return JsonFilterStatus.TooDeep;
                 }
 
-                run.Writer.WriteStartObject();
+                Raw(ref run, (int)reader.TokenStartIndex, (int)reader.TokenStartIndex + 1, 0);
                 level++;
                 return JsonFilterStatus.Ok;
             case JsonTokenType.StartArray:
@@ -359,7 +363,7 @@ internal sealed partial class JsonFieldFilter
                     return JsonFilterStatus.TooDeep;
                 }
 
-                run.Writer.WriteStartArray();
+                Raw(ref run, (int)reader.TokenStartIndex, (int)reader.TokenStartIndex + 1, 0);
                 level++;
 
                 // Every element steps alike, so step once; nested containers only write to higher slots.
@@ -368,20 +372,42 @@ internal sealed partial class JsonFieldFilter
             case JsonTokenType.String:
                 if (reader.ValueIsEscaped)
                 {
-                    run.Writer.WriteStringValue(Unescaped(ref run));
+                    Canonical(ref run, run.Scratch.CanonicalString(Unescaped(ref run)), (byte)',');
                 }
                 else
                 {
-                    // Nothing to normalise: copy the token, quotes included.
-                    run.Writer.WriteRawValue(run.Input.Slice((int)reader.TokenStartIndex, reader.ValueSpan.Length + 2), skipInputValidation: true);
+                    // Nothing to normalise: the token, quotes included, as it is.
+                    int start = (int)reader.TokenStartIndex;
+                    Raw(ref run, start, start + reader.ValueSpan.Length + 2, (byte)',');
                 }
 
                 return JsonFilterStatus.Ok;
             default:
-                WriteScalar(ref reader, run.Writer);
-                return JsonFilterStatus.Ok;
+                {
+                    // Numbers keep their original text (1e400 or 2^53+1 would not survive a round trip
+                    // through double); true, false and null are already canonical.
+                    int start = (int)reader.TokenStartIndex;
+                    Raw(ref run, start, start + reader.ValueSpan.Length, (byte)',');
+                    return JsonFilterStatus.Ok;
+                }
         }
     }
+
+    /// <summary>Whether the UTF-8 text is all printable ASCII (0x20 to 0x7E); names are short, so a plain loop.</summary>
+    private static bool IsPrintableAscii(ReadOnlySpan<byte> text)
+    {
+        foreach (byte b in text)
+        {
+            if ((uint)(b - 0x20) > 0x7E - 0x20)
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    private static bool IsEmpty(ReadOnlySpan<ulong> set) => set.Length == 1 ? set[0] == 0 : set.IndexOfAnyExcept(0UL) < 0;
 
     private Span<ulong> SetAt(scoped ref Run run, int level) => run.Sets.Slice(level * _matcher.Words, _matcher.Words);
 }

@@ -22,8 +22,9 @@ internal sealed class JsonFilterScratch
     [ThreadStatic]
     private static JsonFilterScratch? t_cached;
 
-    private Utf8JsonWriter? _writer;
+    private Utf8JsonWriter? _textWriter;
     private Utf8JsonWriter? _hashWriter;
+    private ArrayBufferWriter<byte> _textBuffer = new(InitialBytes);
     private ArrayBufferWriter<byte> _hashBuffer = new(InitialBytes);
     private byte[] _bytes = new byte[InitialBytes];
 
@@ -37,10 +38,16 @@ internal sealed class JsonFilterScratch
     public void Return()
     {
         // Writers must not keep the caller's output (a request body full of personal data) reachable.
-        _writer?.Reset(NullBufferWriter.Instance);
+        _textWriter?.Reset(NullBufferWriter.Instance);
         _hashWriter?.Reset(NullBufferWriter.Instance);
-        // Clear rather than just rewind: the buffer held a personal value in its compact form.
+        // Clear rather than just rewind: the buffers held personal values.
         _hashBuffer.Clear();
+        _textBuffer.Clear();
+        if (_textBuffer.Capacity > RetainedBytes)
+        {
+            _textBuffer = new ArrayBufferWriter<byte>(InitialBytes);
+        }
+
         if (_hashBuffer.Capacity > RetainedHashBytes)
         {
             _hashBuffer = new ArrayBufferWriter<byte>(InitialBytes);
@@ -55,20 +62,19 @@ internal sealed class JsonFilterScratch
         t_cached = this;
     }
 
-    /// <summary>The output writer, reset onto <paramref name="output"/>.</summary>
-    public Utf8JsonWriter Writer(IBufferWriter<byte> output, int maxDepth)
+    /// <summary>
+    /// The quoted, escaped form the compact writer gives the UTF-8 text <paramref name="utf8"/> (as a string
+    /// value or a property name: both escape alike); valid until the next call. Only escaped or
+    /// non-ASCII text takes this path, so a writer reset per call costs little.
+    /// </summary>
+    public ReadOnlySpan<byte> CanonicalString(ReadOnlySpan<byte> utf8)
     {
-        var writer = _writer;
-        if (writer is null || writer.Options.MaxDepth != maxDepth + 1)
-        {
-            writer = _writer = new Utf8JsonWriter(output, Options(maxDepth));
-        }
-        else
-        {
-            writer.Reset(output);
-        }
-
-        return writer;
+        _textBuffer.ResetWrittenCount();
+        var writer = _textWriter ??= new Utf8JsonWriter(_textBuffer, Options(1));
+        writer.Reset(_textBuffer);
+        writer.WriteStringValue(utf8);
+        writer.Flush();
+        return _textBuffer.WrittenSpan;
     }
 
     /// <summary>A writer into an empty scratch buffer, for the compact form of a value being hashed.</summary>

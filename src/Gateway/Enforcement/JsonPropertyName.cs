@@ -36,11 +36,17 @@ internal ref struct JsonPropertyNameProbe
     /// <param name="utf8">The unescaped, valid UTF-8 name.</param>
     /// <param name="charBuffer">Space to decode non-ASCII names into; at least 3 × the longest rule name avoids allocating.</param>
     public JsonPropertyNameProbe(ReadOnlySpan<byte> utf8, Span<char> charBuffer)
+        : this(utf8, charBuffer, knownAscii: false)
+    {
+    }
+
+    /// <param name="knownAscii">True when the caller has already found the name to be ASCII (saves checking it again).</param>
+    public JsonPropertyNameProbe(ReadOnlySpan<byte> utf8, Span<char> charBuffer, bool knownAscii)
     {
         _utf8 = utf8;
         _charBuffer = charBuffer;
         _chars = default;
-        _isAscii = -1;
+        _isAscii = knownAscii ? (sbyte)1 : (sbyte)-1;
         _decoded = false;
     }
 
@@ -60,7 +66,8 @@ internal ref struct JsonPropertyNameProbe
 
         if (_isAscii == 1 && rule.IsAscii)
         {
-            return Ascii.EqualsIgnoreCase(_utf8, rule.Utf8);
+            // Most names differ in length: decide those without the call.
+            return _utf8.Length == rule.Utf8.Length && Ascii.EqualsIgnoreCase(_utf8, rule.Utf8);
         }
 
         // OrdinalIgnoreCase maps UTF-16 code units one to one, so the names must have equal UTF-16

@@ -17,6 +17,8 @@ public sealed class UnreachableSubtreeTests
     [InlineData("""{"email":"a@b","orders":[{"sku":"x","qty":2,"tags":["a","b"]},{"n":null,"t":true}]}""", """{"orders":[{"sku":"x","qty":2,"tags":["a","b"]},{"n":null,"t":true}]}""")]
     // Whitespace inside the unreachable subtree is still compacted.
     [InlineData("""{"email":"a@b","orders":[ {"sku" : "x"} ]}""", """{"orders":[{"sku":"x"}]}""")]
+    // A single whitespace byte where a separator could stand is not compact either.
+    [InlineData("{\"email\":\"a@b\",\"orders\":[ 1,{\"a\":\"b\"\t}],\"x\":{\"y\":\n2}}", """{"orders":[1,{"a":"b"}],"x":{"y":2}}""")]
     // Escaped names and strings inside it are still unescaped and re-written canonically.
     [InlineData("""{"orders":[{"s\u006bu":"\u0078"}],"email":"a@b"}""", """{"orders":[{"sku":"x"}]}""")]
     // Big numbers keep their original text either way.
