@@ -191,7 +191,12 @@ internal sealed partial class JsonFieldFilter
         var status = HandleValue(ref run, FieldAction.Allow, ref level);
         while (status == JsonFilterStatus.Ok && level > 0)
         {
-            if (!reader.Read())
+            if (run.Replay)
+            {
+                // CopyUnreachable stopped on this token and left it to the walk.
+                run.Replay = false;
+            }
+            else if (!reader.Read())
             {
                 return JsonFilterStatus.Malformed;
             }
@@ -239,51 +244,6 @@ internal sealed partial class JsonFieldFilter
 
         // Throws on trailing content (multiple values are not allowed); only whitespace may follow.
         return reader.Read() ? JsonFilterStatus.Malformed : JsonFilterStatus.Ok;
-    }
-
-    /// <summary>
-    /// Reads the container the reader is on to its end and writes its original bytes, provided they are
-    /// exactly what the normal path would write: compact (no whitespace between tokens), no escaped
-    /// string or name (those are unescaped and validated on the normal path, so lone surrogates are
-    /// still refused), within the depth limit. Otherwise the reader is put back on the container's
-    /// first token and Ok is returned with the reader still there.
-    /// </summary>
-    private JsonFilterStatus TryCopyUnreachable(ref Run run)
-    {
-        ref var reader = ref run.Reader;
-        var saved = reader;
-        int start = (int)reader.TokenStartIndex;
-        int depth = reader.CurrentDepth;
-        int previousEnd = start;
-        while (true)
-        {
-            // Between two tokens the grammar allows one separator and any whitespace: compact means
-            // at most one byte, and that byte is not whitespace.
-            int tokenStart = (int)reader.TokenStartIndex;
-            int gap = tokenStart - previousEnd;
-            if (gap > 1 || (gap == 1 && run.Input[previousEnd] is not ((byte)',' or (byte)':')))
-            {
-                reader = saved;
-                return JsonFilterStatus.Ok;
-            }
-
-            previousEnd = (int)reader.BytesConsumed;
-            switch (reader.TokenType)
-            {
-                case JsonTokenType.StartObject or JsonTokenType.StartArray when reader.CurrentDepth >= _maxDepth:
-                case JsonTokenType.String or JsonTokenType.PropertyName when reader.ValueIsEscaped:
-                    reader = saved;
-                    return JsonFilterStatus.Ok;
-                case JsonTokenType.EndObject or JsonTokenType.EndArray when reader.CurrentDepth == depth:
-                    Raw(ref run, start, (int)reader.BytesConsumed, (byte)',');
-                    return JsonFilterStatus.Ok;
-            }
-
-            if (!reader.Read())
-            {
-                return JsonFilterStatus.Malformed;
-            }
-        }
     }
 
     /// <summary>The effective action for a value matched by <paramref name="matched"/>, recording what it withholds.</summary>
@@ -335,15 +295,12 @@ internal sealed partial class JsonFieldFilter
         }
 
         if (reader.TokenType is JsonTokenType.StartObject or JsonTokenType.StartArray
+            && reader.CurrentDepth < _maxDepth
             && IsEmpty(SetAt(ref run, level + 1)))
         {
             // No path can match anywhere below this container: copy it through without re-writing
-            // every token, when it is plain (see TryCopyUnreachable); otherwise walk it as usual.
-            var copied = TryCopyUnreachable(ref run);
-            if (copied != JsonFilterStatus.Ok || reader.TokenType is JsonTokenType.EndObject or JsonTokenType.EndArray)
-            {
-                return copied;
-            }
+            // every token (see CopyUnreachable). Too deep, it goes on to the check below.
+            return CopyUnreachable(ref run, ref level);
         }
 
         switch (reader.TokenType)

@@ -29,6 +29,39 @@ public sealed class UnreachableSubtreeTests
         Assert.Equal(JsonFilterStatus.Ok, status);
     }
 
+    [Theory]
+    // The walk takes over at the first token that is not plain and forwards the rest of the container
+    // itself; these pin that hand-over: first and last positions, at depth, with containers still open.
+    [InlineData("""{"orders":{"\u0061":1,"b":[2]},"email":"x"}""", """{"orders":{"a":1,"b":[2]}}""")]
+    [InlineData("""{"orders":[1,2,"\u0033"],"email":"x"}""", """{"orders":[1,2,"3"]}""")]
+    [InlineData("""{"orders":{"a":"\u0031","b":2},"email":"x"}""", """{"orders":{"a":"1","b":2}}""")]
+    [InlineData("""{"orders":{"a": 1,"b":{"c":2}},"email":"x"}""", """{"orders":{"a":1,"b":{"c":2}}}""")]
+    [InlineData("""{"orders":[{"a":[{"b":"\u0078","c":{"d":1}}],"e":[3]},4],"email":"x","f":1}""", """{"orders":[{"a":[{"b":"x","c":{"d":1}}],"e":[3]},4],"f":1}""")]
+    [InlineData("""{"orders":[[1,[2 ]],3],"email":"x"}""", """{"orders":[[1,[2]],3]}""")]
+    [InlineData("""{"orders":{"a":[ ],"b":{ }},"email":"x"}""", """{"orders":{"a":[],"b":{}}}""")]
+    [InlineData("""{"orders":[[[ ]]],"email":"x"}""", """{"orders":[[[]]]}""")]
+    // Whitespace before a colon is consumed with the name, so it is checked apart from the gaps.
+    [InlineData("""{"orders":[{"sku" :"x"}],"email":"x"}""", """{"orders":[{"sku":"x"}]}""")]
+    [InlineData("{\"orders\":[{\"a\":1,\"sku\"\t:\"x\",\"b\":2}],\"email\":\"x\"}", """{"orders":[{"a":1,"sku":"x","b":2}]}""")]
+    // Below an unreachable container nothing matches, also after the hand-over; the root's path still does.
+    [InlineData("""{"orders":[{"email":"\u0079","x":{"email":1}},{"email":2}],"email":"x"}""", """{"orders":[{"email":"y","x":{"email":1}},{"email":2}]}""")]
+    [InlineData("""{"a":{"b":{"c":[1, {"email":3}]}},"email":"x","z":[{"email":4}]}""", """{"a":{"b":{"c":[1,{"email":3}]}},"z":[{"email":4}]}""")]
+    public void The_walk_takes_over_an_unreachable_subtree_at_its_first_non_canonical_token(string input, string expected)
+    {
+        Assert.Equal(expected, Filter(input, out var status));
+        Assert.Equal(JsonFilterStatus.Ok, status);
+    }
+
+    [Theory]
+    [InlineData("""{"orders":[ 1,}""")]
+    [InlineData("""{"orders":{"\u0061":1,"b":[2}}""")]
+    [InlineData("""{"orders":[{"a":"\u0031"}]""")]
+    public void Malformed_input_after_the_hand_over_is_still_refused(string input)
+    {
+        Filter(input, out var status);
+        Assert.Equal(JsonFilterStatus.Malformed, status);
+    }
+
     [Fact]
     public void A_lone_surrogate_inside_an_unreachable_subtree_is_still_refused()
     {
@@ -36,10 +69,13 @@ public sealed class UnreachableSubtreeTests
         Assert.Equal(JsonFilterStatus.Malformed, status);
     }
 
-    [Fact]
-    public void Depth_inside_an_unreachable_subtree_is_still_limited()
+    [Theory]
+    [InlineData("", "")]
+    // Also once the walk has taken over (the whitespace stops the copy).
+    [InlineData("[ 1,", "]")]
+    public void Depth_inside_an_unreachable_subtree_is_still_limited(string before, string after)
     {
-        var deep = "{\"orders\":" + new string('[', 70) + new string(']', 70) + "}";
+        var deep = "{\"orders\":" + before + new string('[', 70) + new string(']', 70) + after + "}";
         Filter(deep, out var status);
         Assert.Equal(JsonFilterStatus.TooDeep, status);
     }
