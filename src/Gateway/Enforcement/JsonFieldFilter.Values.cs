@@ -181,8 +181,5 @@ internal sealed partial class JsonFieldFilter
         public Span<char> NameBuffer;
         public Pseudonymizer? Pseudonymizer;
         public ReadOnlySpan<byte> Subject;
-
-        /// <summary>The walk's next token is the one the reader is on (see ResumeWalk), not the next one read.</summary>
-        public bool Replay;
     }
 }

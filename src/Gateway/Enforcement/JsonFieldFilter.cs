@@ -191,12 +191,7 @@ internal sealed partial class JsonFieldFilter
         var status = HandleValue(ref run, FieldAction.Allow, ref level);
         while (status == JsonFilterStatus.Ok && level > 0)
         {
-            if (run.Replay)
-            {
-                // CopyUnreachable stopped on this token and left it to the walk.
-                run.Replay = false;
-            }
-            else if (!reader.Read())
+            if (!reader.Read())
             {
                 return JsonFilterStatus.Malformed;
             }
@@ -295,12 +290,15 @@ internal sealed partial class JsonFieldFilter
         }
 
         if (reader.TokenType is JsonTokenType.StartObject or JsonTokenType.StartArray
-            && reader.CurrentDepth < _maxDepth
             && IsEmpty(SetAt(ref run, level + 1)))
         {
             // No path can match anywhere below this container: copy it through without re-writing
-            // every token (see CopyUnreachable). Too deep, it goes on to the check below.
-            return CopyUnreachable(ref run, ref level);
+            // every token, when it is plain (see TryCopyUnreachable); otherwise walk it as usual.
+            var copied = TryCopyUnreachable(ref run);
+            if (copied != JsonFilterStatus.Ok || reader.TokenType is JsonTokenType.EndObject or JsonTokenType.EndArray)
+            {
+                return copied;
+            }
         }
 
         switch (reader.TokenType)

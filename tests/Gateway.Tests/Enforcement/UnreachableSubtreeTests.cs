@@ -30,8 +30,8 @@ public sealed class UnreachableSubtreeTests
     }
 
     [Theory]
-    // The walk takes over at the first token that is not plain and forwards the rest of the container
-    // itself; these pin that hand-over: first and last positions, at depth, with containers still open.
+    // At the first token that is not plain the walk takes the container over and writes it; these pin
+    // that hand-over: first and last positions, at depth, with containers still open.
     [InlineData("""{"orders":{"\u0061":1,"b":[2]},"email":"x"}""", """{"orders":{"a":1,"b":[2]}}""")]
     [InlineData("""{"orders":[1,2,"\u0033"],"email":"x"}""", """{"orders":[1,2,"3"]}""")]
     [InlineData("""{"orders":{"a":"\u0031","b":2},"email":"x"}""", """{"orders":{"a":"1","b":2}}""")]
