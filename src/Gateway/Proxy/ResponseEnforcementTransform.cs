@@ -59,7 +59,9 @@ internal sealed partial class ResponseEnforcementTransform(Pseudonymizer pseudon
 
         PooledBufferWriter? output = null;
         var content = context.ProxyResponse.Content;
-        var refusal = rules.BodyFilter is null || !HasBody(http, context.ProxyResponse) ? null
+        // Decided once: Content-Length is parsed from the raw upstream headers on each read.
+        var filterBody = rules.BodyFilter is not null && HasBody(http, context.ProxyResponse);
+        var refusal = !filterBody ? null
             : !JsonBody.IsInspectable(content.Headers.ContentType?.ToString()) ? Problem.UpstreamBodyUninspectable
             : content.Headers.ContentLength > exchange.MaxResponseBodyBytes ? Problem.UpstreamBodyTooLarge
             : null;
@@ -74,7 +76,7 @@ internal sealed partial class ResponseEnforcementTransform(Pseudonymizer pseudon
             // Report mode never changes traffic: say what enforcement would have done and pass it on.
             LogResponseRefused(logger, exchange.Route.RouteId, "would-" + refusal.Slug);
         }
-        else if (rules.BodyFilter is { } filter && HasBody(http, context.ProxyResponse))
+        else if (filterBody && rules.BodyFilter is { } filter)
         {
 
             context.SuppressResponseBody = true;
