@@ -53,12 +53,12 @@ internal sealed partial class JsonFieldFilter
     /// Forwards the name the reader is on, whose unescaped UTF-8 is <paramref name="name"/>. A name sent
     /// unescaped and made only of printable ASCII is its own canonical form; any other is re-escaped as
     /// the writer would (the relaxed encoder escapes some non-ASCII, such as characters outside the BMP,
-    /// and DEL). <paramref name="printable"/> says whether the name is all printable ASCII.
+    /// and DEL).
     /// </summary>
-    private static void WriteName(ref Run run, ReadOnlySpan<byte> name, bool printable)
+    private static void WriteName(ref Run run, ReadOnlySpan<byte> name)
     {
         ref var reader = ref run.Reader;
-        if (printable && !reader.ValueIsEscaped)
+        if (!reader.ValueIsEscaped && IsPrintableAscii(name))
         {
             int start = (int)reader.TokenStartIndex;
             Raw(ref run, start, start + name.Length + 2, (byte)':');

@@ -176,7 +176,7 @@ internal sealed partial class JsonFieldFilter
         public ulong Denied;
         public ulong Withheld;
         public bool Blocked;
-        public Span<ulong> Sets;
+        public Span<int> States;
         public Span<ulong> ElementMatches;
         public Span<char> NameBuffer;
         public Pseudonymizer? Pseudonymizer;

@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Runtime.CompilerServices;
 using System.Text.Json;
 using System.Text.Unicode;
 
@@ -28,10 +29,11 @@ internal sealed partial class JsonFieldFilter
     public const int MaxPaths = 64;
     public const int MaxSupportedDepth = 4096;
 
-    private const int StackSetWords = 512;
+    private const int StackLevels = 512;
     private const int StackNameChars = 256;
 
-    private readonly JsonPathMatcher _matcher;
+    private readonly JsonPathAutomaton _automaton;
+    private readonly int _maxNameLength;
     private readonly bool _caseSensitive;
     private readonly int _maxDepth;
 
@@ -54,7 +56,9 @@ internal sealed partial class JsonFieldFilter
         ArgumentOutOfRangeException.ThrowIfLessThan(maxDepth, 1);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(maxDepth, MaxSupportedDepth);
 
-        _matcher = new JsonPathMatcher(paths);
+        var nfa = new JsonPathMatcher(paths);
+        _automaton = new JsonPathAutomaton(nfa, caseSensitive);
+        _maxNameLength = nfa.MaxNameLength;
         _caseSensitive = caseSensitive;
         _maxDepth = maxDepth;
         PathCount = paths.Count;
@@ -91,20 +95,19 @@ internal sealed partial class JsonFieldFilter
             }
         }
 
-        // One active set per nesting level plus one for the pending child, and one element mask per level.
-        int levels = _maxDepth + 2;
-        int setWords = levels * _matcher.Words;
-        ulong[]? rentedSets = null;
+        // One automaton state per nesting level plus one for the pending child, and one element mask per level.
         // Sized to what this filter needs (not the stack limit): stackalloc zero-fills, and for
         // small documents that fill was a measurable share of the call.
-        Span<ulong> sets = setWords <= StackSetWords
-            ? stackalloc ulong[setWords]
-            : (rentedSets = ArrayPool<ulong>.Shared.Rent(setWords));
+        int levels = _maxDepth + 2;
+        int[]? rentedStates = null;
+        Span<int> states = levels <= StackLevels
+            ? stackalloc int[levels]
+            : (rentedStates = ArrayPool<int>.Shared.Rent(levels));
         ulong[]? rentedElements = null;
-        Span<ulong> elementMatches = levels <= StackSetWords
+        Span<ulong> elementMatches = levels <= StackLevels
             ? stackalloc ulong[levels]
             : (rentedElements = ArrayPool<ulong>.Shared.Rent(levels));
-        int nameChars = 3 * _matcher.MaxNameLength;
+        int nameChars = 3 * _maxNameLength;
         char[]? rentedChars = null;
         Span<char> nameBuffer = nameChars <= StackNameChars
             ? stackalloc char[nameChars]
@@ -123,7 +126,7 @@ internal sealed partial class JsonFieldFilter
                 Input = utf8Json,
                 Actions = actions,
                 Denied = denied,
-                Sets = sets[..setWords],
+                States = states[..levels],
                 ElementMatches = elementMatches[..levels],
                 NameBuffer = nameBuffer,
                 Pseudonymizer = pseudonymizer,
@@ -160,9 +163,9 @@ internal sealed partial class JsonFieldFilter
         finally
         {
             scratch.Return();
-            if (rentedSets is not null)
+            if (rentedStates is not null)
             {
-                ArrayPool<ulong>.Shared.Return(rentedSets);
+                ArrayPool<int>.Shared.Return(rentedStates);
             }
 
             if (rentedElements is not null)
@@ -185,8 +188,8 @@ internal sealed partial class JsonFieldFilter
             return JsonFilterStatus.Malformed;
         }
 
-        // The root can never be matched ('$' alone is not a valid path); its set is every path's start.
-        _matcher.WriteInitial(SetAt(ref run, 1));
+        // The root can never be matched ('$' alone is not a valid path); its state is every path's start.
+        run.States[1] = _automaton.Initial;
         int level = 0;
         var status = HandleValue(ref run, FieldAction.Allow, ref level);
         while (status == JsonFilterStatus.Ok && level > 0)
@@ -206,13 +209,12 @@ internal sealed partial class JsonFieldFilter
                 case JsonTokenType.PropertyName:
                     {
                         var name = Unescaped(ref run);
-                        bool printable = IsPrintableAscii(name);
-                        var probe = new JsonPropertyNameProbe(name, run.NameBuffer, printable);
-                        ulong matched = _matcher.StepProperty(SetAt(ref run, level), ref probe, SetAt(ref run, level + 1), _caseSensitive);
+                        var probe = new JsonPropertyNameProbe(name, run.NameBuffer);
+                        run.States[level + 1] = _automaton.StepProperty(run.States[level], ref probe, out ulong matched);
                         var action = Resolve(ref run, matched);
                         if (action is FieldAction.Allow or FieldAction.Redact or FieldAction.Hash)
                         {
-                            WriteName(ref run, name, printable);
+                            WriteName(ref run, name);
                         }
 
                         if (!reader.Read())
@@ -220,15 +222,26 @@ internal sealed partial class JsonFieldFilter
                             return JsonFilterStatus.Malformed;
                         }
 
-                        status = HandleValue(ref run, action, ref level);
+                        if (action != FieldAction.Allow || !TryForwardPlainScalar(ref run))
+                        {
+                            status = HandleValue(ref run, action, ref level);
+                        }
+
                         break;
                     }
 
                 default:
-                    // A value not preceded by a name is an array element; the array's element set already
-                    // sits in the slot above it (see HandleValue), and survives nested containers.
-                    status = HandleValue(ref run, Resolve(ref run, run.ElementMatches[level]), ref level);
-                    break;
+                    {
+                        // A value not preceded by a name is an array element; the array's element state already
+                        // sits in the slot above it (see HandleValue), and survives nested containers.
+                        var action = Resolve(ref run, run.ElementMatches[level]);
+                        if (action != FieldAction.Allow || !TryForwardPlainScalar(ref run))
+                        {
+                            status = HandleValue(ref run, action, ref level);
+                        }
+
+                        break;
+                    }
             }
         }
 
@@ -290,7 +303,7 @@ internal sealed partial class JsonFieldFilter
         }
 
         if (reader.TokenType is JsonTokenType.StartObject or JsonTokenType.StartArray
-            && IsEmpty(SetAt(ref run, level + 1)))
+            && run.States[level + 1] == JsonPathAutomaton.Dead)
         {
             // No path can match anywhere below this container: copy it through without re-writing
             // every token, when it is plain (see TryCopyUnreachable); otherwise walk it as usual.
@@ -322,7 +335,7 @@ internal sealed partial class JsonFieldFilter
                 level++;
 
                 // Every element steps alike, so step once; nested containers only write to higher slots.
-                run.ElementMatches[level] = _matcher.StepElement(SetAt(ref run, level), SetAt(ref run, level + 1));
+                run.States[level + 1] = _automaton.StepElement(run.States[level], out run.ElementMatches[level]);
                 return JsonFilterStatus.Ok;
             case JsonTokenType.String:
                 if (reader.ValueIsEscaped)
@@ -348,6 +361,25 @@ internal sealed partial class JsonFieldFilter
         }
     }
 
+    /// <summary>
+    /// The commonest value of all, an allowed scalar already in its canonical form (a number, a literal,
+    /// a string without escapes), forwarded without the general path of <see cref="HandleValue"/>.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static bool TryForwardPlainScalar(ref Run run)
+    {
+        ref var reader = ref run.Reader;
+        var type = reader.TokenType;
+        if (type < JsonTokenType.String || reader.ValueIsEscaped)
+        {
+            return false;
+        }
+
+        int start = (int)reader.TokenStartIndex;
+        Raw(ref run, start, start + reader.ValueSpan.Length + (type == JsonTokenType.String ? 2 : 0), (byte)',');
+        return true;
+    }
+
     /// <summary>Whether the UTF-8 text is all printable ASCII (0x20 to 0x7E); names are short, so a plain loop.</summary>
     private static bool IsPrintableAscii(ReadOnlySpan<byte> text)
     {
@@ -361,8 +393,4 @@ internal sealed partial class JsonFieldFilter
 
         return true;
     }
-
-    private static bool IsEmpty(ReadOnlySpan<ulong> set) => set.Length == 1 ? set[0] == 0 : set.IndexOfAnyExcept(0UL) < 0;
-
-    private Span<ulong> SetAt(scoped ref Run run, int level) => run.Sets.Slice(level * _matcher.Words, _matcher.Words);
 }

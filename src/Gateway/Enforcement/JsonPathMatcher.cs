@@ -3,7 +3,8 @@ using System.Numerics;
 namespace ConsentGateway.Enforcement;
 
 /// <summary>
-/// All paths of one filter compiled into a single NFA. A position is (path, segment): "the node seen
+/// All paths of one filter compiled into a single NFA, from which <see cref="JsonPathAutomaton"/> is
+/// built (the filter itself steps the automaton). A position is (path, segment): "the node seen
 /// so far matched the path's segments before this one". The active set of a container is a bitmask of
 /// positions to try on its children; stepping to a child yields the child's active set and the paths
 /// whose last segment the child completed. Sets are spans of <see cref="Words"/> ulongs owned by the
@@ -66,6 +67,9 @@ internal sealed class JsonPathMatcher
 
         _names = names.ToArray();
     }
+
+    /// <summary>The distinct rule names, indexed by name id.</summary>
+    public IReadOnlyList<JsonRuleName> Names => _names;
 
     /// <summary>Number of ulongs in one active set.</summary>
     public int Words { get; }
@@ -140,6 +144,43 @@ internal sealed class JsonPathMatcher
         }
 
         return matched;
+    }
+
+    /// <summary>Steps from an object's active set to a child whose name no position of the set names.</summary>
+    public void StepOther(ReadOnlySpan<ulong> set, Span<ulong> next)
+    {
+        for (int w = 0; w < set.Length; w++)
+        {
+            next[w] = 0;
+            ulong bits = set[w];
+            while (bits != 0)
+            {
+                int p = (w * 64) + BitOperations.TrailingZeroCount(bits);
+                bits &= bits - 1;
+                if (_kind[p] == JsonPathSegmentKind.Descendant)
+                {
+                    next[w] |= 1UL << (p % 64);
+                }
+            }
+        }
+    }
+
+    /// <summary>Adds the name id of every named position in the set to <paramref name="nameIds"/> (duplicates included).</summary>
+    public void CollectNameIds(ReadOnlySpan<ulong> set, List<int> nameIds)
+    {
+        for (int w = 0; w < set.Length; w++)
+        {
+            ulong bits = set[w];
+            while (bits != 0)
+            {
+                int p = (w * 64) + BitOperations.TrailingZeroCount(bits);
+                bits &= bits - 1;
+                if (_kind[p] != JsonPathSegmentKind.AnyElement)
+                {
+                    nameIds.Add(_nameId[p]);
+                }
+            }
+        }
     }
 
     /// <summary>Steps from an array's active set to any of its elements (all elements step alike).</summary>

@@ -36,17 +36,11 @@ internal ref struct JsonPropertyNameProbe
     /// <param name="utf8">The unescaped, valid UTF-8 name.</param>
     /// <param name="charBuffer">Space to decode non-ASCII names into; at least 3 × the longest rule name avoids allocating.</param>
     public JsonPropertyNameProbe(ReadOnlySpan<byte> utf8, Span<char> charBuffer)
-        : this(utf8, charBuffer, knownAscii: false)
-    {
-    }
-
-    /// <param name="knownAscii">True when the caller has already found the name to be ASCII (saves checking it again).</param>
-    public JsonPropertyNameProbe(ReadOnlySpan<byte> utf8, Span<char> charBuffer, bool knownAscii)
     {
         _utf8 = utf8;
         _charBuffer = charBuffer;
         _chars = default;
-        _isAscii = knownAscii ? (sbyte)1 : (sbyte)-1;
+        _isAscii = -1;
         _decoded = false;
     }
 

@@ -253,6 +253,19 @@ internal static class PolicyCompiler
             }
         }
 
+        DirectionRules request, response;
+        try
+        {
+            request = (direction & Direction.Request) != 0 ? BuildDirection(rules, Direction.Request, route.CaseSensitive, gateway.MaxJsonDepth) : DirectionRules.None;
+            response = (direction & Direction.Response) != 0 ? BuildDirection(rules, Direction.Response, route.CaseSensitive, gateway.MaxJsonDepth) : DirectionRules.None;
+        }
+        catch (ArgumentException ex)
+        {
+            // The body filter refuses path sets it cannot compile (see JsonPathAutomaton.MaxStates).
+            errors.Add($"{key}:Fields: {ex.Message}");
+            return null;
+        }
+
         return new RoutePolicy
         {
             RouteId = routeId,
@@ -263,8 +276,8 @@ internal static class PolicyCompiler
             Mode = mode,
             CaseSensitive = route.CaseSensitive,
             Rules = rules,
-            Request = (direction & Direction.Request) != 0 ? BuildDirection(rules, Direction.Request, route.CaseSensitive, gateway.MaxJsonDepth) : DirectionRules.None,
-            Response = (direction & Direction.Response) != 0 ? BuildDirection(rules, Direction.Response, route.CaseSensitive, gateway.MaxJsonDepth) : DirectionRules.None,
+            Request = request,
+            Response = response,
             DeclaredByPurpose = declared,
         };
     }

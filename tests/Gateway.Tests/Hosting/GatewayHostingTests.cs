@@ -124,6 +124,24 @@ public sealed class PolicyLoadingTests
     }
 
     [Fact]
+    public async Task Body_paths_too_complex_to_compile_stop_start_up_naming_the_route()
+    {
+        await using var upstream = await RecordingUpstream.StartAsync();
+        var config = TestConfig.Create(upstream.BaseAddress);
+        var fields = new JsonArray();
+        for (var i = 0; i < 13; i++)
+        {
+            fields.Add(TestConfig.Field($"$..a{i}..z", "user.contact.email"));
+        }
+
+        config["Policy"]!["Routes"]!["customers"]!["Fields"] = fields;
+
+        var ex = await Assert.ThrowsAsync<PolicyValidationException>(() => GatewayHost.StartAsync(config));
+        Assert.Contains("Policy:Routes:customers:Fields", ex.Message, StringComparison.Ordinal);
+        Assert.Contains("matcher states", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Hot_reload_applies_a_valid_policy_and_keeps_the_last_good_one_when_invalid()
     {
         await using var upstream = await RecordingUpstream.StartAsync();

@@ -1,0 +1,213 @@
+using System.Globalization;
+using System.Text;
+
+namespace ConsentGateway.Enforcement;
+
+/// <summary>
+/// The paths of one filter as a deterministic automaton, built once from <see cref="JsonPathMatcher"/>
+/// by subset construction. A state is one reachable active set of the NFA; per document node the
+/// filter keeps a single int instead of a set, and stepping to a child is one scan of the few names
+/// that can matter in that state instead of a walk over every active position.
+/// </summary>
+/// <remarks>
+/// Names are compared as the NFA compares them (<see cref="JsonPropertyNameProbe.Matches"/>). Rule
+/// names that compare equal to each other (case-insensitively, "Email" and "email") are one edge, and
+/// that comparison is an equivalence, so a body name matches at most one edge of a state.
+/// </remarks>
+internal sealed class JsonPathAutomaton
+{
+    /// <summary>The state below which no path can match anything.</summary>
+    public const int Dead = 0;
+
+    /// <summary>
+    /// Only '..name' paths that share names can multiply states; a policy that needs more than this is
+    /// refused at start-up rather than filtered by a slower route.
+    /// </summary>
+    public const int MaxStates = 4096;
+
+    private readonly State[] _states;
+    private readonly Edge[] _edges;
+    private readonly bool _caseSensitive;
+
+    public JsonPathAutomaton(JsonPathMatcher nfa, bool caseSensitive)
+    {
+        ArgumentNullException.ThrowIfNull(nfa);
+        _caseSensitive = caseSensitive;
+        var builder = new Builder(nfa, caseSensitive);
+        _states = builder.States.ToArray();
+        _edges = builder.Edges.ToArray();
+        Initial = builder.Initial;
+    }
+
+    /// <summary>The state of the document's root value.</summary>
+    public int Initial { get; }
+
+    public int StateCount => _states.Length;
+
+    /// <summary>
+    /// Steps from an object's state to the child under <paramref name="name"/>; <paramref name="matched"/>
+    /// gets the paths the child completes.
+    /// </summary>
+    public int StepProperty(int state, ref JsonPropertyNameProbe name, out ulong matched)
+    {
+        ref readonly var s = ref _states[state];
+
+        // Most names of a document match nothing. When every edge's name is ASCII, a body name can only
+        // equal one of the same byte length: an ASCII name needs the same length, and no non-ASCII
+        // character equals an ASCII one, by bytes or under OrdinalIgnoreCase (a test enumerates them).
+        if (s.AllAscii && (s.AsciiLengths & (1UL << Math.Min(name.Utf8.Length, 63))) == 0)
+        {
+            matched = 0;
+            return s.Other;
+        }
+
+        for (int i = s.EdgeStart; i < s.EdgeEnd; i++)
+        {
+            ref readonly var edge = ref _edges[i];
+            if (name.Matches(edge.Name, _caseSensitive))
+            {
+                matched = edge.Matched;
+                return edge.Next;
+            }
+        }
+
+        matched = 0;
+        return s.Other;
+    }
+
+    /// <summary>Steps from an array's state to any of its elements (all elements step alike).</summary>
+    public int StepElement(int state, out ulong matched)
+    {
+        ref readonly var s = ref _states[state];
+        matched = s.ElementMatched;
+        return s.Element;
+    }
+
+    private readonly record struct State(int EdgeStart, int EdgeEnd, int Other, int Element, ulong ElementMatched, ulong AsciiLengths, bool AllAscii);
+
+    private readonly record struct Edge(JsonRuleName Name, int Next, ulong Matched);
+
+    /// <summary>Subset construction, breadth first from the root's set; the dead (empty) set is state 0.</summary>
+    private sealed class Builder
+    {
+        private readonly JsonPathMatcher _nfa;
+        private readonly bool _caseSensitive;
+        private readonly int[] _group;
+        private readonly Dictionary<string, int> _ids = new(StringComparer.Ordinal);
+        private readonly List<ulong[]> _sets = [];
+
+        public Builder(JsonPathMatcher nfa, bool caseSensitive)
+        {
+            _nfa = nfa;
+            _caseSensitive = caseSensitive;
+            _group = GroupEqualNames(nfa.Names, caseSensitive);
+
+            Id(new ulong[nfa.Words]); // Dead
+            var initial = new ulong[nfa.Words];
+            nfa.WriteInitial(initial);
+            Initial = Id(initial);
+
+            var next = new ulong[nfa.Words];
+            var groups = new List<int>();
+            var seen = new HashSet<int>();
+            for (int state = 0; state < _sets.Count; state++)
+            {
+                var set = _sets[state];
+                nfa.StepOther(set, next);
+                int other = Id(next);
+
+                int edgeStart = Edges.Count;
+                ulong asciiLengths = 0;
+                bool allAscii = true;
+                groups.Clear();
+                nfa.CollectNameIds(set, groups);
+                seen.Clear();
+                foreach (int nameId in groups)
+                {
+                    // Names that compare equal are one edge, under their group's first name.
+                    int representative = _group[nameId];
+                    if (!seen.Add(representative))
+                    {
+                        continue;
+                    }
+
+                    var rule = nfa.Names[representative];
+                    // Build time only: the probe allocates its decode buffer when it needs one.
+                    var probe = new JsonPropertyNameProbe(rule.Utf8, default);
+                    ulong matched = nfa.StepProperty(set, ref probe, next, caseSensitive);
+                    int target = Id(next);
+                    if (target == other && matched == 0)
+                    {
+                        continue; // behaves as any other name
+                    }
+
+                    Edges.Add(new Edge(rule, target, matched));
+                    allAscii &= rule.IsAscii;
+                    asciiLengths |= 1UL << Math.Min(rule.Utf8.Length, 63);
+                }
+
+                ulong elementMatched = nfa.StepElement(set, next);
+                int element = Id(next);
+                States.Add(new State(edgeStart, Edges.Count, other, element, elementMatched, asciiLengths, allAscii));
+            }
+        }
+
+        public List<State> States { get; } = [];
+
+        public List<Edge> Edges { get; } = [];
+
+        public int Initial { get; }
+
+        /// <summary>For each rule name, the first rule name it compares equal to (itself if none earlier).</summary>
+        private static int[] GroupEqualNames(IReadOnlyList<JsonRuleName> names, bool caseSensitive)
+        {
+            var group = new int[names.Count];
+            for (int i = 0; i < names.Count; i++)
+            {
+                group[i] = i;
+                var probe = new JsonPropertyNameProbe(names[i].Utf8, default);
+                for (int j = 0; j < i; j++)
+                {
+                    if (group[j] == j && probe.Matches(names[j], caseSensitive))
+                    {
+                        group[i] = j;
+                        break;
+                    }
+                }
+            }
+
+            return group;
+        }
+
+        private int Id(ulong[] set)
+        {
+            var key = Key(set);
+            if (_ids.TryGetValue(key, out int id))
+            {
+                return id;
+            }
+
+            if (_sets.Count == MaxStates)
+            {
+                throw new ArgumentException(
+                    $"These paths need more than {MaxStates} matcher states ('..name' paths sharing names multiply them); split them across routes or use fewer '..' paths.");
+            }
+
+            id = _sets.Count;
+            _sets.Add((ulong[])set.Clone());
+            _ids.Add(key, id);
+            return id;
+        }
+
+        private static string Key(ulong[] set)
+        {
+            var text = new StringBuilder(set.Length * 17);
+            foreach (ulong word in set)
+            {
+                text.Append(word.ToString("x16", CultureInfo.InvariantCulture));
+            }
+
+            return text.ToString();
+        }
+    }
+}
