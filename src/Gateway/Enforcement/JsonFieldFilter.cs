@@ -191,7 +191,8 @@ internal sealed partial class JsonFieldFilter
         // The root can never be matched ('$' alone is not a valid path); its state is every path's start.
         run.States[1] = _automaton.Initial;
         int level = 0;
-        var status = HandleValue(ref run, FieldAction.Allow, ref level);
+        var status = HandleValue(ref run, FieldAction.Allow, level);
+        level += Opened(ref reader);
         while (status == JsonFilterStatus.Ok && level > 0)
         {
             if (!reader.Read())
@@ -224,7 +225,8 @@ internal sealed partial class JsonFieldFilter
 
                         if (action != FieldAction.Allow || !TryForwardPlainScalar(ref run))
                         {
-                            status = HandleValue(ref run, action, ref level);
+                            status = HandleValue(ref run, action, level);
+                            level += Opened(ref reader);
                         }
 
                         break;
@@ -237,7 +239,8 @@ internal sealed partial class JsonFieldFilter
                         var action = Resolve(ref run, run.ElementMatches[level]);
                         if (action != FieldAction.Allow || !TryForwardPlainScalar(ref run))
                         {
-                            status = HandleValue(ref run, action, ref level);
+                            status = HandleValue(ref run, action, level);
+                            level += Opened(ref reader);
                         }
 
                         break;
@@ -280,10 +283,12 @@ internal sealed partial class JsonFieldFilter
     }
 
     /// <summary>
-    /// Handles the value whose first token the reader is on. An allowed container is opened (the caller's
-    /// loop walks its content, with its active set already in slot level + 1); anything else is consumed whole.
+    /// Handles the value whose first token the reader is on, inside a container at <paramref name="level"/>.
+    /// An allowed container is opened: the caller's loop walks its content one level deeper, where the
+    /// container's state already sits (slot level + 1, and an array's element state in level + 2).
+    /// Anything else is consumed whole.
     /// </summary>
-    private JsonFilterStatus HandleValue(ref Run run, FieldAction action, ref int level)
+    private JsonFilterStatus HandleValue(ref Run run, FieldAction action, int level)
     {
         ref var reader = ref run.Reader;
         switch (action)
@@ -323,7 +328,6 @@ internal sealed partial class JsonFieldFilter
                 }
 
                 Raw(ref run, (int)reader.TokenStartIndex, (int)reader.TokenStartIndex + 1, 0);
-                level++;
                 return JsonFilterStatus.Ok;
             case JsonTokenType.StartArray:
                 if (reader.CurrentDepth >= _maxDepth)
@@ -332,10 +336,9 @@ internal sealed partial class JsonFieldFilter
                 }
 
                 Raw(ref run, (int)reader.TokenStartIndex, (int)reader.TokenStartIndex + 1, 0);
-                level++;
 
                 // Every element steps alike, so step once; nested containers only write to higher slots.
-                run.States[level + 1] = _automaton.StepElement(run.States[level], out run.ElementMatches[level]);
+                run.States[level + 2] = _automaton.StepElement(run.States[level + 1], out run.ElementMatches[level + 1]);
                 return JsonFilterStatus.Ok;
             case JsonTokenType.String:
                 if (reader.ValueIsEscaped)
@@ -360,6 +363,14 @@ internal sealed partial class JsonFieldFilter
                 }
         }
     }
+
+    /// <summary>
+    /// 1 when the value just handled was a container left open for the walk (the reader is still on its
+    /// first token: every other outcome leaves the reader on the value's last token), else 0. Kept out of
+    /// <see cref="HandleValue"/> so the walk's level never has its address taken and stays in a register.
+    /// </summary>
+    private static int Opened(ref Utf8JsonReader reader) =>
+        reader.TokenType is JsonTokenType.StartObject or JsonTokenType.StartArray ? 1 : 0;
 
     /// <summary>
     /// The commonest value of all, an allowed scalar already in its canonical form (a number, a literal,
