@@ -56,6 +56,9 @@ internal sealed class ScenarioResult
     /// <summary>Interleaved rounds the measured time was split into (1 = one block).</summary>
     public int Rounds { get; set; } = 1;
 
+    /// <summary>The p99 of each round alone (ms), in the order run; paired with the same round of a compared scenario.</summary>
+    public List<double> RoundP99Ms { get; init; } = [];
+
     public string? Note { get; set; }
 
     public List<ThresholdResult> Thresholds { get; init; } = [];

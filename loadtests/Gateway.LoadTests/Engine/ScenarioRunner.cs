@@ -295,6 +295,10 @@ internal static class ScenarioRunner
     {
         private readonly Lock _lock = new();
         private readonly LongHistogram _histogram = new(HighestTrackableMicros, 3);
+
+        // The current phase alone (one round of an interleaved group), for per-round percentiles.
+        private readonly LongHistogram _phase = new(HighestTrackableMicros, 3);
+        private readonly List<double> _roundP99Ms = [];
         private readonly SortedDictionary<string, long> _byStatus = new(StringComparer.Ordinal);
         private long _ok;
         private long _errors;
@@ -311,9 +315,27 @@ internal static class ScenarioRunner
         /// <summary>Sum of the phases' wall time (each from its start until its last answer).</summary>
         public double ActiveSeconds => Volatile.Read(ref _activeTicks) / (double)Stopwatch.Frequency;
 
-        public void BeginPhase() => Start = Stopwatch.GetTimestamp();
+        public void BeginPhase()
+        {
+            lock (_lock)
+            {
+                _phase.Reset();
+            }
 
-        public void EndPhase() => Interlocked.Add(ref _activeTicks, Stopwatch.GetTimestamp() - Start);
+            Start = Stopwatch.GetTimestamp();
+        }
+
+        public void EndPhase()
+        {
+            Interlocked.Add(ref _activeTicks, Stopwatch.GetTimestamp() - Start);
+            lock (_lock)
+            {
+                if (_phase.TotalCount > 0)
+                {
+                    _roundP99Ms.Add(_phase.GetValueAtPercentile(99) / 1000.0);
+                }
+            }
+        }
 
         public void Record(long scheduled, long end, string key, int status, bool leaked, long bytes)
         {
@@ -323,10 +345,12 @@ internal static class ScenarioRunner
                 if (expectedIntervalMicros > 0)
                 {
                     _histogram.RecordValueWithExpectedInterval(micros, expectedIntervalMicros);
+                    _phase.RecordValueWithExpectedInterval(micros, expectedIntervalMicros);
                 }
                 else
                 {
                     _histogram.RecordValue(micros);
+                    _phase.RecordValue(micros);
                 }
 
                 Completed++;
@@ -380,6 +404,7 @@ internal static class ScenarioRunner
                     RecordedValues = _histogram.TotalCount,
                     MegabytesReceived = Math.Round(_bytes / 1048576.0, 1),
                     Rounds = rounds,
+                    RoundP99Ms = [.. _roundP99Ms],
                     Note = note,
                 };
                 foreach (var (k, v) in _byStatus)

@@ -167,13 +167,51 @@ internal sealed class RunPlan(LoadTestOptions options, TestBed bed, Payloads pay
         var added = Math.Round(gwFixed.P99Ms - yarpFixed.P99Ms, 3);
         // A 1 ms goal cannot be judged when plain YARP's own p99 at the same rate is over 10 ms (a busy machine).
         var inconclusive = yarpFixed.P99Ms > 10 ? string.Create(CultureInfo.InvariantCulture, $"plain-YARP p99 alone is {yarpFixed.P99Ms:0.0} ms, over 10× the goal") : null;
-        report.Ratios.Add(new Ratio($"p99 added over plain YARP at {gwFixed.OfferedRps:0} req/s (half gateway capacity), GET 8k", gwFixed.Name, yarpFixed.Name, added, "<= 1 ms", added <= 1.0, inconclusive));
+        report.Ratios.Add(new Ratio($"p99 added over plain YARP at {gwFixed.OfferedRps:0} req/s (half gateway capacity), GET 8k, all rounds pooled", gwFixed.Name, yarpFixed.Name, added, "<= 1 ms", added <= 1.0, inconclusive));
+
+        // The same goal judged per round: each gateway round against the plain-YARP round just before it,
+        // so both saw the host's load of that moment; the median of those differences is what one stall
+        // of another tenant cannot move, unlike the pooled p99 above (which it can by many ms).
+        if (PairedMedianDifference(gwFixed.RoundP99Ms, yarpFixed.RoundP99Ms) is { } paired)
+        {
+            report.Ratios.Add(new Ratio(
+                string.Create(CultureInfo.InvariantCulture, $"p99 added over plain YARP, same rate, median over {gwFixed.RoundP99Ms.Count} paired rounds (per-round differences {string.Join(" / ", Differences(gwFixed.RoundP99Ms, yarpFixed.RoundP99Ms).Select(d => d.ToString("+0.00;-0.00", CultureInfo.InvariantCulture)))} ms)"),
+                gwFixed.Name,
+                yarpFixed.Name,
+                Math.Round(paired, 3),
+                "<= 1 ms",
+                paired <= 1.0));
+        }
         var down = Find("gateway-redis-down-post-8k");
         if (down is not null)
         {
             report.Ratios.Add(new Ratio("Redis down: 5xx responses", down.Name, "-", down.Status5xx, "== 0", down.Status5xx == 0));
             report.Ratios.Add(new Ratio("Redis down: responses with a leaked field", down.Name, "-", down.Leaked, "== 0", down.Leaked == 0));
         }
+    }
+
+    private static List<double> Differences(List<double> a, List<double> b)
+    {
+        var d = new List<double>();
+        for (var i = 0; i < Math.Min(a.Count, b.Count); i++)
+        {
+            d.Add(a[i] - b[i]);
+        }
+
+        return d;
+    }
+
+    /// <summary>Median of the per-round differences a[i] - b[i]; null when there are fewer than 3 pairs.</summary>
+    internal static double? PairedMedianDifference(List<double> a, List<double> b)
+    {
+        var d = Differences(a, b);
+        if (d.Count < 3)
+        {
+            return null;
+        }
+
+        d.Sort();
+        return d.Count % 2 == 1 ? d[d.Count / 2] : (d[(d.Count / 2) - 1] + d[d.Count / 2]) / 2;
     }
 
     private Scenario GetScenario(string target, Uri baseUri, Size size, LoadShape shape, string suffix = "")

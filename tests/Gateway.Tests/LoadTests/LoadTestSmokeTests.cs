@@ -42,6 +42,7 @@ public sealed class LoadTestSmokeTests(ITestOutputHelper output)
                 Assert.True(s.Requests > 0, $"{s.Name} sent no requests");
                 Assert.NotEmpty(s.Thresholds);
                 Assert.True(s.P50Ms > 0 && s.MaxMs >= s.P99Ms && s.P99Ms >= s.P50Ms, $"{s.Name} has inconsistent percentiles");
+                Assert.Equal(s.Rounds, s.RoundP99Ms.Count);
             });
 
             // The comparisons the report must show were computed (their values are not asserted here).
