@@ -1,6 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using ConsentGateway.Consent;
+using ConsentGateway.Observability;
 using ConsentGateway.Policy;
 using Microsoft.Extensions.Options;
 
@@ -29,9 +30,10 @@ internal static class ConsentEventsApi
 
     public static void Map(RouteGroupBuilder events) => events.MapPost(string.Empty, HandleAsync);
 
-    private static async Task<IResult> HandleAsync(HttpContext http, IConsentEventStore store, PolicyProvider policy, IOptions<ConsentOptions> options, TimeProvider time, ILoggerFactory loggers)
+    private static async Task<IResult> HandleAsync(HttpContext http, IConsentEventStore store, PolicyProvider policy, IOptions<ConsentOptions> options, TimeProvider time, GatewayMetrics metrics, ILoggerFactory loggers)
     {
         var logger = loggers.CreateLogger(typeof(ConsentEventsApi).FullName!);
+        var instruments = metrics.ConsentEvents;
         JsonDocument document;
         try
         {
@@ -39,7 +41,7 @@ internal static class ConsentEventsApi
         }
         catch (JsonException)
         {
-            return Reject(logger, 400, "invalid-body", "body", "The body must be a JSON array of events, or an object {\"events\": [...]}.");
+            return Reject(instruments, logger, 400, "invalid-body", "body", "The body must be a JSON array of events, or an object {\"events\": [...]}.");
         }
 
         ConsentEvent[] batch;
@@ -57,13 +59,13 @@ internal static class ConsentEventsApi
             }
             else
             {
-                return Reject(logger, 400, "invalid-field", "events", "The body must be a JSON array of events, or an object {\"events\": [...]}.");
+                return Reject(instruments, logger, 400, "invalid-field", "events", "The body must be a JSON array of events, or an object {\"events\": [...]}.");
             }
 
             var max = options.Value.MaxEventsPerBatch;
             if (array.GetArrayLength() > max)
             {
-                return Reject(logger, 413, "batch-too-large", "events", $"A batch holds at most {max} events; split it.");
+                return Reject(instruments, logger, 413, "batch-too-large", "events", $"A batch holds at most {max} events; split it.");
             }
 
             batch = new ConsentEvent[array.GetArrayLength()];
@@ -76,7 +78,7 @@ internal static class ConsentEventsApi
                 var error = TryParse(item, now, out var parsed);
                 if (error is { } e)
                 {
-                    return Reject(logger, 400, "invalid-field", $"events[{index}]{(e.Field.Length == 0 ? string.Empty : "." + e.Field)}", e.Detail);
+                    return Reject(instruments, logger, 400, "invalid-field", $"events[{index}]{(e.Field.Length == 0 ? string.Empty : "." + e.Field)}", e.Detail);
                 }
 
                 if (!parsed.IsGpc && !purposes.ContainsKey(parsed.Purpose!))
@@ -89,7 +91,7 @@ internal static class ConsentEventsApi
 
             if (unknownPurpose is not null)
             {
-                return Reject(logger, 422, "purpose-unknown", unknownPurpose, "The purpose is not declared in the gateway policy; nothing was written.");
+                return Reject(instruments, logger, 422, "purpose-unknown", unknownPurpose, "The purpose is not declared in the gateway policy; nothing was written.");
             }
         }
 
@@ -106,6 +108,7 @@ internal static class ConsentEventsApi
             catch (ConsentStoreException)
             {
                 AdminLog.EventsIncomplete(logger, i, batch.Length);
+                instruments.Incomplete(applied, duplicate, superseded, batch.Length - i - 1);
                 throw;
             }
 
@@ -125,11 +128,13 @@ internal static class ConsentEventsApi
         }
 
         AdminLog.EventsIngested(logger, applied, duplicate, superseded);
+        instruments.Accepted(applied, duplicate, superseded);
         return Results.Json(new BatchResult(applied, duplicate, superseded, results), ResponseJson);
     }
 
-    private static IResult Reject(ILogger logger, int status, string slug, string field, string detail)
+    private static IResult Reject(ConsentEventInstruments instruments, ILogger logger, int status, string slug, string field, string detail)
     {
+        instruments.Rejected();
         AdminLog.EventsRejected(logger, status, field);
         return ConsentApi.Invalid(status, slug, field, detail);
     }

@@ -37,6 +37,11 @@ internal sealed class GatewayMetrics
         Invalidations = factory.CreateCounter("consent_invalidations_total", "L1 evictions caused by consent change notifications or subscription loss.");
         PolicyReloads = factory.CreateCounter("gateway_policy_reloads_total", "Policy reloads by result.",
             new CounterConfiguration { LabelNames = ["result"] });
+        var eventBatches = factory.CreateCounter("consent_event_batches_total", "Consent event batches (POST /v1/consent-events) by result: accepted, rejected, incomplete.",
+            new CounterConfiguration { LabelNames = ["result"] });
+        var events = factory.CreateCounter("consent_events_total", "Events of consent event batches that passed validation, by what happened to each.",
+            new CounterConfiguration { LabelNames = ["result"] });
+        ConsentEvents = new ConsentEventInstruments(eventBatches, events);
         RequestEnforcementDuration = EnforcementDuration.WithLabels("request");
         ResponseEnforcementDuration = EnforcementDuration.WithLabels("response");
     }
@@ -50,6 +55,9 @@ internal sealed class GatewayMetrics
     public Gauge StoreUp { get; }
     public Counter Invalidations { get; }
     public Counter PolicyReloads { get; }
+
+    /// <summary>The pre-bound series of the two consent event counters (SPEC §7 does not list them: an addition).</summary>
+    public ConsentEventInstruments ConsentEvents { get; }
 
     public Histogram.Child RequestEnforcementDuration { get; }
 

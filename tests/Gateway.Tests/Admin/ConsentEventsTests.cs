@@ -13,8 +13,8 @@ namespace ConsentGateway.Tests.Admin;
 /// </summary>
 public abstract class ConsentEventsTests
 {
-    private const string T0 = "2026-05-01T10:00:00Z";
-    private const string T1 = "2026-05-01T10:00:01Z";
+    protected const string T0 = "2026-05-01T10:00:00Z";
+    protected const string T1 = "2026-05-01T10:00:01Z";
 
     protected abstract GatewayFixture Fixture { get; }
 
@@ -80,6 +80,23 @@ public abstract class ConsentEventsTests
     }
 
     [Fact]
+    public async Task An_accepted_batch_is_counted_once_and_each_event_by_its_outcome()
+    {
+        var s = GatewayFixture.NewSubject();
+        var id = NewId();
+        var before = await CountsAsync();
+        var (status, body) = await PostAsync(Batch(Event(id, s, "denied", T1), Event(id, s, "denied", T1), Event(NewId(), s, "granted", T0)));
+        Assert.Equal(HttpStatusCode.OK, status);
+        Assert.Equal(["applied", "duplicate", "superseded"], Outcomes(body));
+        Assert.Equal(new BatchCounts(Accepted: 1, Applied: 1, Duplicate: 1, Superseded: 1), await CountsAsync() - before);
+
+        // A batch of nothing but duplicates is still accepted: every event went through the store.
+        var (_, again) = await PostAsync(Batch(Event(id, s, "denied", T1)));
+        Assert.Equal(["duplicate"], Outcomes(again));
+        Assert.Equal(new BatchCounts(Accepted: 2, Applied: 1, Duplicate: 2, Superseded: 1), await CountsAsync() - before);
+    }
+
+    [Fact]
     public async Task An_invalid_event_is_a_400_naming_its_index_and_field_and_nothing_is_written()
     {
         var s = GatewayFixture.NewSubject();
@@ -90,9 +107,11 @@ public abstract class ConsentEventsTests
             Event(NewId(), s, "granted", T1, purpose: "ads"),
             new JsonObject { ["eventId"] = NewId(), ["subject"] = s, ["purpose"] = "marketing", ["status"] = "denied" });
 
+        var before = await CountsAsync();
         var (status, problem) = await PostAsync(events);
         Assert.Equal(HttpStatusCode.BadRequest, status);
         Assert.Equal("events[3].occurredAt", (string?)problem["field"]);
+        Assert.Equal(new BatchCounts(Rejected: 1), await CountsAsync() - before);
         Assert.Equal("urn:consent-gateway:problem:invalid-field", (string?)problem["type"]);
 
         var read = await ReadAsync(s);
@@ -144,17 +163,21 @@ public abstract class ConsentEventsTests
     [InlineData("""[{""", "body")]
     public async Task A_body_that_is_not_a_batch_is_a_400(string body, string field)
     {
+        var before = await CountsAsync();
         using var response = await Gateway.Admin.PostAsync("v1/consent-events", Json(body));
         Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
         Assert.Equal(field, (string?)JsonNode.Parse(await response.Content.ReadAsStringAsync())!["field"]);
+        Assert.Equal(new BatchCounts(Rejected: 1), await CountsAsync() - before);
     }
 
     [Fact]
     public async Task An_undeclared_purpose_is_a_422_and_nothing_is_written()
     {
         var s = GatewayFixture.NewSubject();
+        var before = await CountsAsync();
         var (status, problem) = await PostAsync(Batch(Event(NewId(), s, "granted", T0), Event(NewId(), s, "granted", T0, purpose: "telepathy")));
         Assert.Equal((HttpStatusCode)422, status);
+        Assert.Equal(new BatchCounts(Rejected: 1), await CountsAsync() - before);
         Assert.Equal("events[1].purpose", (string?)problem["field"]);
         Assert.Equal("urn:consent-gateway:problem:purpose-unknown", (string?)problem["type"]);
         Assert.Equal(0L, (long?)(await ReadAsync(s))["version"]);
@@ -220,14 +243,29 @@ public abstract class ConsentEventsTests
     public async Task Without_admin_credentials_it_is_a_401_and_nothing_is_written()
     {
         var s = GatewayFixture.NewSubject();
+        var before = await CountsAsync();
         using var anonymous = new HttpClient { BaseAddress = Gateway.AdminAddress };
         using var response = await anonymous.PostAsync("v1/consent-events", Json(Batch(Event(NewId(), s, "granted", T0)).ToJsonString()));
         Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
+        Assert.Equal(new BatchCounts(), await CountsAsync() - before); // not a batch: the caller was never admitted
         Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
         Assert.Equal(0L, (long?)(await ReadAsync(s))["version"]);
     }
 
     protected static string NewId() => "evt-" + Guid.NewGuid().ToString("N");
+
+    /// <summary>The two batch counters as a scraper sees them; tests compare differences, since the fixture is shared.</summary>
+    protected static async Task<BatchCounts> CountsAsync(GatewayHost gateway)
+    {
+        var text = await gateway.MetricsAsync();
+        double Batches(string result) => MetricsText.Counter(text, "consent_event_batches_total", ("result", result));
+        double Events(string result) => MetricsText.Counter(text, "consent_events_total", ("result", result));
+        return new BatchCounts(
+            Batches("accepted"), Batches("rejected"), Batches("incomplete"),
+            Events("applied"), Events("duplicate"), Events("superseded"), Events("unconfirmed"), Events("not_applied"));
+    }
+
+    protected Task<BatchCounts> CountsAsync() => CountsAsync(Gateway);
 
     protected static string Iso(DateTimeOffset t) => t.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fffffff'Z'", System.Globalization.CultureInfo.InvariantCulture);
 
@@ -266,6 +304,16 @@ public abstract class ConsentEventsTests
     }
 }
 
+public sealed record BatchCounts(
+    double Accepted = 0, double Rejected = 0, double Incomplete = 0,
+    double Applied = 0, double Duplicate = 0, double Superseded = 0, double Unconfirmed = 0, double NotApplied = 0)
+{
+    public static BatchCounts operator -(BatchCounts after, BatchCounts before) => new(
+        after.Accepted - before.Accepted, after.Rejected - before.Rejected, after.Incomplete - before.Incomplete,
+        after.Applied - before.Applied, after.Duplicate - before.Duplicate, after.Superseded - before.Superseded,
+        after.Unconfirmed - before.Unconfirmed, after.NotApplied - before.NotApplied);
+}
+
 public sealed class EmbeddedConsentEventsTests(GatewayFixture fixture) : ConsentEventsTests, IClassFixture<GatewayFixture>
 {
     protected override GatewayFixture Fixture => fixture;
@@ -274,6 +322,23 @@ public sealed class EmbeddedConsentEventsTests(GatewayFixture fixture) : Consent
 public sealed class RedisConsentEventsTests(RedisGatewayFixture fixture) : ConsentEventsTests, IClassFixture<RedisGatewayFixture>
 {
     protected override GatewayFixture Fixture => fixture;
+
+    [Fact]
+    public async Task A_batch_the_store_stops_is_a_503_counted_as_incomplete_with_the_untried_events_not_applied()
+    {
+        // Its own redis-server and gateway: killing the fixture's would disturb the tests after this one.
+        using var redis = new RedisServer();
+        await using var gateway = await GatewayHost.StartAsync(TestConfig.Create(fixture.Upstream.BaseAddress), new Dictionary<string, string?> { ["Consent:Redis"] = redis.ConnectionString });
+        await gateway.WaitReadyAsync();
+        Assert.Contains("consent_event_batches_total{result=\"incomplete\"} 0", await gateway.MetricsAsync(), StringComparison.Ordinal); // exported before the first failure
+
+        var s = GatewayFixture.NewSubject();
+        var before = await CountsAsync(gateway);
+        redis.Stop();
+        using var response = await gateway.Admin.PostAsync("v1/consent-events", Json(Batch(Event(NewId(), s, "granted", T0), Event(NewId(), s, "denied", T1), Event(NewId(), s, "granted", T1)).ToJsonString()));
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, response.StatusCode);
+        Assert.Equal(new BatchCounts(Incomplete: 1, Unconfirmed: 1, NotApplied: 2), await CountsAsync(gateway) - before);
+    }
 
     [Fact]
     public async Task Redis_holds_the_occurredAt_in_the_purpose_json_and_the_event_id_under_its_own_prefix()
