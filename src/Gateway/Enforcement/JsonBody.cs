@@ -22,6 +22,15 @@ internal static class JsonBody
     /// <summary>JSON media types in UTF-8 (SPEC §4): application/json, text/json, application/*+json.</summary>
     public static bool IsInspectable(string? contentType)
     {
+        // The spellings almost every API sends, settled without parsing (MediaTypeHeaderValue allocates
+        // about 200 B per call); anything else is parsed in full below.
+        if (contentType is not null
+            && (contentType.Equals("application/json", StringComparison.OrdinalIgnoreCase)
+                || contentType.Equals("application/json; charset=utf-8", StringComparison.OrdinalIgnoreCase)))
+        {
+            return true;
+        }
+
         if (string.IsNullOrEmpty(contentType) || !MediaTypeHeaderValue.TryParse(contentType, out var media))
         {
             return false;

@@ -62,7 +62,7 @@ internal sealed partial class ResponseEnforcementTransform(Pseudonymizer pseudon
         // Decided once: Content-Length is parsed from the raw upstream headers on each read.
         var filterBody = rules.BodyFilter is not null && HasBody(http, context.ProxyResponse);
         var refusal = !filterBody ? null
-            : !JsonBody.IsInspectable(content.Headers.ContentType?.ToString()) ? Problem.UpstreamBodyUninspectable
+            : !JsonBody.IsInspectable(RawContentType(content)) ? Problem.UpstreamBodyUninspectable
             : content.Headers.ContentLength > exchange.MaxResponseBodyBytes ? Problem.UpstreamBodyTooLarge
             : null;
         if (refusal is not null)
@@ -157,6 +157,14 @@ internal sealed partial class ResponseEnforcementTransform(Pseudonymizer pseudon
 
         ConsentHeaders.Describe(headers, exchange, exchange.WithheldMask);
     }
+
+    /// <summary>
+    /// The upstream's Content-Type as sent, when it sent exactly one: reading ContentType would parse it
+    /// into a typed value (and ToString() would allocate it again) only for IsInspectable to parse it once
+    /// more. Several Content-Type lines are ambiguous, so they count as none (not inspectable).
+    /// </summary>
+    private static string? RawContentType(HttpContent content) =>
+        content.Headers.NonValidated.TryGetValues("Content-Type", out var values) && values.Count == 1 ? values.ToString() : null;
 
     private static bool HasBody(HttpContext http, HttpResponseMessage upstream)
     {
