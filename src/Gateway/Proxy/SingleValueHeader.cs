@@ -20,6 +20,28 @@ internal static class SingleValueHeader
     public static SingleValue Read(IHeaderDictionary headers, string name, out string value)
     {
         value = string.Empty;
+        if (HeaderSpelling.Variants(name) is { } variants)
+        {
+            // Each spelling looked up (case-insensitively); two present spellings are ambiguous.
+            var found = false;
+            StringValues values = default;
+            foreach (var variant in variants)
+            {
+                if (headers.TryGetValue(variant, out var v))
+                {
+                    if (found)
+                    {
+                        return SingleValue.Ambiguous;
+                    }
+
+                    found = true;
+                    values = v;
+                }
+            }
+
+            return found ? Single(values, out value) : SingleValue.Missing;
+        }
+
         string? key = null;
         foreach (var header in headers)
         {
