@@ -144,4 +144,18 @@ internal sealed partial class JsonFieldFilter
     /// <summary>The first span to write into: most outputs are about as long as their input.</summary>
     private static Span<byte> FirstBuffer(IBufferWriter<byte> output, int inputLength) =>
         output.GetSpan(Math.Max(MinGrowBytes, inputLength + 64));
+
+    /// <summary>Whether the UTF-8 text is all printable ASCII (0x20 to 0x7E); names are short, so a plain loop.</summary>
+    private static bool IsPrintableAscii(ReadOnlySpan<byte> text)
+    {
+        foreach (byte b in text)
+        {
+            if ((uint)(b - 0x20) > 0x7E - 0x20)
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
 }

@@ -390,18 +390,4 @@ internal sealed partial class JsonFieldFilter
         Raw(ref run, start, start + reader.ValueSpan.Length + (type == JsonTokenType.String ? 2 : 0), (byte)',');
         return true;
     }
-
-    /// <summary>Whether the UTF-8 text is all printable ASCII (0x20 to 0x7E); names are short, so a plain loop.</summary>
-    private static bool IsPrintableAscii(ReadOnlySpan<byte> text)
-    {
-        foreach (byte b in text)
-        {
-            if ((uint)(b - 0x20) > 0x7E - 0x20)
-            {
-                return false;
-            }
-        }
-
-        return true;
-    }
 }
