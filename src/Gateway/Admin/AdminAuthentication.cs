@@ -1,4 +1,5 @@
 using System.Security.Claims;
+using ConsentGateway.Hosting;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authentication.JwtBearer;
 using Microsoft.IdentityModel.Tokens;
@@ -64,31 +65,7 @@ internal static class AdminAuthenticationExtensions
 
         var issuer = Required(jwt, "Issuer");
         var audience = Required(jwt, "Audience");
-        var key = Required(jwt, "SigningKey");
-        byte[] keyBytes;
-        try
-        {
-            keyBytes = Convert.FromBase64String(key);
-        }
-        catch (FormatException)
-        {
-            throw new InvalidOperationException($"{JwtSection}:SigningKey is not valid base64.");
-        }
-
-        if (keyBytes.Length < 32)
-        {
-            throw new InvalidOperationException($"{JwtSection}:SigningKey must be at least 32 bytes.");
-        }
-
-        var algorithms = jwt.GetSection("Algorithms").Get<string[]>() is { Length: > 0 } configured ? configured : [SecurityAlgorithms.HmacSha256];
-        foreach (var algorithm in algorithms)
-        {
-            if (algorithm is not (SecurityAlgorithms.HmacSha256 or SecurityAlgorithms.HmacSha384 or SecurityAlgorithms.HmacSha512))
-            {
-                throw new InvalidOperationException($"{JwtSection}:Algorithms may only name HS256, HS384 or HS512 (the key is symmetric).");
-            }
-        }
-
+        var signing = JwtSigningKeyOptions.Read(jwt);
         var scope = jwt["RequiredScope"];
         services.AddSingleton(new AdminJwtPolicy(true, string.IsNullOrWhiteSpace(scope) ? null : scope));
         services.AddAuthentication().AddJwtBearer(JwtScheme, o =>
@@ -101,9 +78,9 @@ internal static class AdminAuthenticationExtensions
                 ValidIssuer = issuer,
                 ValidateAudience = true,
                 ValidAudience = audience,
-                ValidAlgorithms = algorithms,
+                ValidAlgorithms = signing.Algorithms,
                 ValidateIssuerSigningKey = true,
-                IssuerSigningKey = new SymmetricSecurityKey(keyBytes),
+                IssuerSigningKey = signing.Key,
                 RequireSignedTokens = true,
                 RequireExpirationTime = true,
                 ValidateLifetime = true,

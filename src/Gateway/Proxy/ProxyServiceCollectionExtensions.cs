@@ -32,23 +32,7 @@ internal static class ProxyServiceCollectionExtensions
     {
         var issuer = jwt["Issuer"] ?? throw new InvalidOperationException("Jwt:Issuer is required when a Jwt section is present.");
         var audience = jwt["Audience"] ?? throw new InvalidOperationException("Jwt:Audience is required when a Jwt section is present.");
-        var key = jwt["SigningKey"] ?? throw new InvalidOperationException("Jwt:SigningKey (base64, at least 32 bytes, HS256) is required when a Jwt section is present.");
-        byte[] keyBytes;
-        try
-        {
-            keyBytes = Convert.FromBase64String(key);
-        }
-        catch (FormatException)
-        {
-            throw new InvalidOperationException("Jwt:SigningKey is not valid base64.");
-        }
-
-        if (keyBytes.Length < 32)
-        {
-            throw new InvalidOperationException("Jwt:SigningKey must be at least 32 bytes.");
-        }
-
-        var algorithms = jwt.GetSection("Algorithms").Get<string[]>() is { Length: > 0 } configured ? configured : [SecurityAlgorithms.HmacSha256];
+        var signing = JwtSigningKeyOptions.Read(jwt);
         services.AddAuthentication().AddJwtBearer(JwtBearerDefaults.AuthenticationScheme, o =>
         {
             o.MapInboundClaims = false;
@@ -57,8 +41,8 @@ internal static class ProxyServiceCollectionExtensions
             {
                 ValidIssuer = issuer,
                 ValidAudience = audience,
-                ValidAlgorithms = algorithms,
-                IssuerSigningKey = new SymmetricSecurityKey(keyBytes),
+                ValidAlgorithms = signing.Algorithms,
+                IssuerSigningKey = signing.Key,
                 RequireSignedTokens = true,
                 RequireExpirationTime = true,
                 ValidateLifetime = true,

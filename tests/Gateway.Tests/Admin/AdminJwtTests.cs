@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Http.Headers;
 using System.Security.Claims;
+using System.Security.Cryptography;
 using System.Text.Json.Nodes;
 using ConsentGateway.Tests.Infrastructure;
 using Microsoft.IdentityModel.JsonWebTokens;
@@ -45,6 +46,48 @@ public sealed class AdminJwtFixture : GatewayFixture
             Expires = expires ?? DateTime.UtcNow.AddMinutes(5),
             SigningCredentials = new SigningCredentials(new SymmetricSecurityKey(key ?? Key), algorithm),
         });
+
+    public static string Token(SigningCredentials credentials) =>
+        new JsonWebTokenHandler().CreateToken(new SecurityTokenDescriptor
+        {
+            Issuer = Issuer,
+            Audience = Audience,
+            Subject = new ClaimsIdentity([new Claim("sub", "ops"), new Claim("scope", Scope)]),
+            Expires = DateTime.UtcNow.AddMinutes(5),
+            SigningCredentials = credentials,
+        });
+}
+
+/// <summary>Admin tokens verified with an EC P-256 public key read from a PEM file (<c>Admin:Jwt:PublicKeyPemFile</c>).</summary>
+public sealed class EcAdminJwtFixture : GatewayFixture
+{
+    public static readonly ECDsa Ec = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+
+    private readonly string _pemFile = Path.Combine(Path.GetTempPath(), $"admin-jwt-{Guid.NewGuid():N}.pem");
+
+    public override async Task InitializeAsync()
+    {
+        await File.WriteAllTextAsync(_pemFile, Ec.ExportSubjectPublicKeyInfoPem());
+        await base.InitializeAsync();
+    }
+
+    public override async Task DisposeAsync()
+    {
+        await base.DisposeAsync();
+        File.Delete(_pemFile);
+    }
+
+    protected override void Configure(JsonObject config) =>
+        config["Admin"] = new JsonObject
+        {
+            ["Jwt"] = new JsonObject
+            {
+                ["Issuer"] = AdminJwtFixture.Issuer,
+                ["Audience"] = AdminJwtFixture.Audience,
+                ["PublicKeyPemFile"] = _pemFile,
+                ["RequiredScope"] = AdminJwtFixture.Scope,
+            },
+        };
 }
 
 public sealed class AdminJwtTests(AdminJwtFixture fixture) : IClassFixture<AdminJwtFixture>
@@ -128,6 +171,40 @@ public sealed class AdminJwtTests(AdminJwtFixture fixture) : IClassFixture<Admin
     }
 }
 
+public sealed class EcAdminJwtTests(EcAdminJwtFixture fixture) : IClassFixture<EcAdminJwtFixture>
+{
+    [Fact]
+    public async Task An_ES256_token_authorises()
+    {
+        using var response = await Get(AdminJwtFixture.Token(new SigningCredentials(new ECDsaSecurityKey(EcAdminJwtFixture.Ec), SecurityAlgorithms.EcdsaSha256)));
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+    }
+
+    [Fact]
+    public async Task A_token_from_another_ec_key_or_an_hmac_token_is_401()
+    {
+        using var other = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        using (var response = await Get(AdminJwtFixture.Token(new SigningCredentials(new ECDsaSecurityKey(other), SecurityAlgorithms.EcdsaSha256))))
+        {
+            Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
+        }
+
+        // Algorithm confusion: HS256 keyed with the public key, which anyone may hold.
+        var publicPem = System.Text.Encoding.ASCII.GetBytes(EcAdminJwtFixture.Ec.ExportSubjectPublicKeyInfoPem());
+        using (var response = await Get(AdminJwtFixture.Token(key: publicPem)))
+        {
+            Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
+        }
+    }
+
+    private async Task<HttpResponseMessage> Get(string token)
+    {
+        using var client = new HttpClient { BaseAddress = fixture.Gateway.AdminAddress };
+        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
+        return await client.GetAsync($"v1/subjects/{GatewayFixture.NewSubject()}/consents");
+    }
+}
+
 public sealed class AdminJwtConfigurationTests
 {
     [Theory]
@@ -140,6 +217,39 @@ public sealed class AdminJwtConfigurationTests
         var config = TestConfig.Create(upstream.BaseAddress);
         var jwt = new JsonObject { ["Issuer"] = "i", ["Audience"] = "a", ["SigningKey"] = Convert.ToBase64String(AdminJwtFixture.Key) };
         jwt[member] = value;
+        config["Admin"] = new JsonObject { ["Jwt"] = jwt };
+
+        var ex = await Assert.ThrowsAnyAsync<Exception>(async () => await (await GatewayHost.StartAsync(config)).DisposeAsync());
+        Assert.Contains(named, ex.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("bad-pem", "Admin:Jwt:PublicKeyPem")]
+    [InlineData("both", "Admin:Jwt:SigningKey and Admin:Jwt:PublicKeyPem")]
+    [InlineData("rs256-with-ec-key", "Admin:Jwt:Algorithms")]
+    [InlineData("es384-with-p256-key", "Admin:Jwt:Algorithms")]
+    public async Task A_bad_public_key_stops_start_up_naming_the_key(string kind, string named)
+    {
+        using var ec = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        var jwt = new JsonObject { ["Issuer"] = "i", ["Audience"] = "a", ["PublicKeyPem"] = ec.ExportSubjectPublicKeyInfoPem() };
+        switch (kind)
+        {
+            case "bad-pem":
+                jwt["PublicKeyPem"] = "MIIBIjANBgkqhkiG9w0BAQEFAAOCAQ8AMIIBCgKCAQEA";
+                break;
+            case "both":
+                jwt["SigningKey"] = Convert.ToBase64String(AdminJwtFixture.Key);
+                break;
+            case "rs256-with-ec-key":
+                jwt["Algorithms"] = new JsonArray("RS256");
+                break;
+            case "es384-with-p256-key":
+                jwt["Algorithms"] = new JsonArray("ES384");
+                break;
+        }
+
+        await using var upstream = await RecordingUpstream.StartAsync();
+        var config = TestConfig.Create(upstream.BaseAddress);
         config["Admin"] = new JsonObject { ["Jwt"] = jwt };
 
         var ex = await Assert.ThrowsAnyAsync<Exception>(async () => await (await GatewayHost.StartAsync(config)).DisposeAsync());
