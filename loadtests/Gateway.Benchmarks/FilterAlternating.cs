@@ -1,14 +1,19 @@
 using System.Buffers;
 using System.Diagnostics;
 using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
 using ConsentGateway.Enforcement;
 
 namespace ConsentGateway.Benchmarks;
 
 /// <summary>
-/// Console mode --filter-alternating [doc] [seconds]: the raw reader and the filter on one document,
+/// Console mode --filter-alternating [doc] [seconds]: the raw reader, the filter and the JsonNode
+/// version (as <see cref="JsonFilterBenchmarks"/> runs them) on one document,
 /// alternating in short batches for the whole duration, reporting each side's minimum and median time
-/// per document, the ratio of the minimums and the median ratio of adjacent batch pairs. On a shared host whose load swings from minute to
+/// per document, and the filter's ratios to the other two: of the minimums, of the medians and the
+/// median ratio of adjacent batch pairs. On a shared host whose load swings from minute to
 /// minute, BenchmarkDotNet's consecutive runs of each method can land in different load regimes; here
 /// both sides see the same regimes, and the minimum over hundreds of batches is the figure least
 /// disturbed by other tenants. Used to judge small changes to the filter; the committed table still
@@ -37,8 +42,30 @@ internal static class FilterAlternating
             throw new InvalidOperationException($"filter: {check}");
         }
 
+        var nodeOptions = new JsonNodeOptions { PropertyNameCaseInsensitive = true };
+        var pseudonym = new byte[Pseudonymizer.Length];
+        var nodeWriter = new Utf8JsonWriter(output);
+        string Hash(JsonNode node)
+        {
+            pseudonymizer.Write(subject, FilterCase.HashInput(node), pseudonym);
+            return Encoding.ASCII.GetString(pseudonym);
+        }
+
+        // The JsonNode parse-edit-write version, as JsonFilterBenchmarks runs it.
+        int ByJsonNode()
+        {
+            output.ResetWrittenCount();
+            var root = JsonNode.Parse(c.Json, nodeOptions)!.AsObject();
+            c.Edit(root, Hash);
+            nodeWriter.Reset(output);
+            root.WriteTo(nodeWriter);
+            nodeWriter.Flush();
+            return output.WrittenCount;
+        }
+
         var reader = new List<double>();
         var filtered = new List<double>();
+        var byNode = new List<double>();
         var total = Stopwatch.StartNew();
         while (total.Elapsed.TotalSeconds < seconds)
         {
@@ -58,32 +85,55 @@ internal static class FilterAlternating
             }
 
             filtered.Add(Stopwatch.GetElapsedTime(t).TotalMicroseconds / perBatch);
+
+            t = Stopwatch.GetTimestamp();
+            for (var i = 0; i < perBatch; i++)
+            {
+                sink += (ulong)ByJsonNode();
+            }
+
+            byNode.Add(Stopwatch.GetElapsedTime(t).TotalMicroseconds / perBatch);
         }
 
         // The first quarter is JIT tiering and warm-up.
         reader.RemoveRange(0, reader.Count / 4);
         filtered.RemoveRange(0, filtered.Count / 4);
+        byNode.RemoveRange(0, byNode.Count / 4);
 
         // Adjacent batches share the host's load of the moment, so their ratio is steadier than either time.
-        var pairRatios = new List<double>(reader.Count);
-        for (var i = 0; i < reader.Count; i++)
-        {
-            pairRatios.Add(reader[i] / filtered[i]);
-        }
-
-        pairRatios.Sort();
+        var readerPairs = PairRatios(reader, filtered);
+        var nodePairs = PairRatios(byNode, filtered);
         reader.Sort();
         filtered.Sort();
+        byNode.Sort();
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"{doc} ({c.Json.Length:N0} B), {reader.Count} batches of {perBatch} each, load {LoadAverage()}, sink {sink % 10}"));
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"reader  min {reader[0],8:F2} us  median {reader[reader.Count / 2],8:F2} us"));
+            $"reader    min {reader[0],8:F2} us  median {Median(reader),8:F2} us"));
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"filter  min {filtered[0],8:F2} us  median {filtered[filtered.Count / 2],8:F2} us"));
+            $"filter    min {filtered[0],8:F2} us  median {Median(filtered),8:F2} us"));
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"filter throughput vs reader: {reader[0] / filtered[0]:F3} (minimums), {reader[reader.Count / 2] / filtered[filtered.Count / 2]:F3} (medians), {pairRatios[pairRatios.Count / 2]:F3} (median of adjacent pairs)"));
+            $"JsonNode  min {byNode[0],8:F2} us  median {Median(byNode),8:F2} us"));
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"filter throughput vs reader: {reader[0] / filtered[0]:F3} (minimums), {Median(reader) / Median(filtered):F3} (medians), {Median(readerPairs):F3} (median of adjacent pairs)"));
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"filter vs JsonNode: {byNode[0] / filtered[0]:F2}x (minimums), {Median(byNode) / Median(filtered):F2}x (medians), {Median(nodePairs):F2}x (median of adjacent pairs)"));
         return 0;
     }
+
+    private static List<double> PairRatios(List<double> numerator, List<double> denominator)
+    {
+        var ratios = new List<double>(numerator.Count);
+        for (var i = 0; i < numerator.Count; i++)
+        {
+            ratios.Add(numerator[i] / denominator[i]);
+        }
+
+        ratios.Sort();
+        return ratios;
+    }
+
+    private static double Median(List<double> sorted) => sorted[sorted.Count / 2];
 
     private static int ReadAll(byte[] json)
     {
