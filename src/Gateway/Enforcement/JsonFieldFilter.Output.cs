@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Runtime.InteropServices;
 
 namespace ConsentGateway.Enforcement;
 
@@ -58,7 +59,7 @@ internal sealed partial class JsonFieldFilter
     private static void WriteName(ref Run run, ReadOnlySpan<byte> name)
     {
         ref var reader = ref run.Reader;
-        if (!reader.ValueIsEscaped && IsPrintableAscii(name))
+        if (!reader.ValueIsEscaped && IsPrintableUnescapedName(name))
         {
             int start = (int)reader.TokenStartIndex;
             Raw(ref run, start, start + name.Length + 2, (byte)':');
@@ -145,12 +146,44 @@ internal sealed partial class JsonFieldFilter
     private static Span<byte> FirstBuffer(IBufferWriter<byte> output, int inputLength) =>
         output.GetSpan(Math.Max(MinGrowBytes, inputLength + 64));
 
-    /// <summary>Whether the UTF-8 text is all printable ASCII (0x20 to 0x7E); names are short, so a plain loop.</summary>
-    private static bool IsPrintableAscii(ReadOnlySpan<byte> text)
+    /// <summary>
+    /// Whether a name the reader returned unescaped is all printable ASCII. The reader refuses raw
+    /// control characters (below 0x20) inside strings, so only bytes from 0x7F up (DEL and every
+    /// non-ASCII byte) remain to rule out: eight or four at a time, since adding 1 to a byte sets its
+    /// high bit exactly when it is 0x7F or more (a carry into the next byte only comes from 0xFF, which
+    /// already fails).
+    /// </summary>
+    private static bool IsPrintableUnescapedName(ReadOnlySpan<byte> name)
     {
-        foreach (byte b in text)
+        const ulong Ones = 0x0101010101010101;
+        const ulong High = 0x8080808080808080;
+        int length = name.Length;
+        if (length >= 8)
         {
-            if ((uint)(b - 0x20) > 0x7E - 0x20)
+            int last = length - 8;
+            for (int i = 0; i < last; i += 8)
+            {
+                ulong x = MemoryMarshal.Read<ulong>(name[i..]);
+                if ((((x + Ones) | x) & High) != 0)
+                {
+                    return false;
+                }
+            }
+
+            ulong tail = MemoryMarshal.Read<ulong>(name[last..]);
+            return (((tail + Ones) | tail) & High) == 0;
+        }
+
+        if (length >= 4)
+        {
+            uint head = MemoryMarshal.Read<uint>(name);
+            uint tail = MemoryMarshal.Read<uint>(name[(length - 4)..]);
+            return ((((head + 0x01010101u) | head) | ((tail + 0x01010101u) | tail)) & 0x80808080u) == 0;
+        }
+
+        foreach (byte b in name)
+        {
+            if (b >= 0x7F)
             {
                 return false;
             }

@@ -60,8 +60,10 @@ internal ref struct JsonPropertyNameProbe
 
         if (_isAscii == 1 && rule.IsAscii)
         {
-            // Most names differ in length: decide those without the call.
-            return _utf8.Length == rule.Utf8.Length && Ascii.EqualsIgnoreCase(_utf8, rule.Utf8);
+            // Most names differ in length: decide those without the call,
+            // and a first byte that differs other than in the case bit settles most of the rest.
+            return _utf8.Length == rule.Utf8.Length
+                && (_utf8.Length == 0 || (((_utf8[0] ^ rule.Utf8[0]) & ~0x20) == 0 && Ascii.EqualsIgnoreCase(_utf8, rule.Utf8)));
         }
 
         // OrdinalIgnoreCase maps UTF-16 code units one to one, so the names must have equal UTF-16

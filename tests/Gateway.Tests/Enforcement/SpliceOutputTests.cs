@@ -58,6 +58,35 @@ public sealed class SpliceOutputTests
         AssertOk(Run(input, Strip, "$.email"), expected);
 
     [Fact]
+    public void A_name_is_copied_only_when_every_byte_is_printable_ascii_whatever_its_length_and_position()
+    {
+        // The check reads names eight or four bytes at a time: put one DEL, one 2-byte and one 4-byte
+        // character at every position of names 1 to 20 characters long and compare with what a compact
+        // Utf8JsonWriter with the filter's encoder (the canonical form) writes for the same document.
+        foreach (var odd in new[] { "\u007f", "é", "😀", "~" })
+        {
+            for (var length = 1; length <= 20; length++)
+            {
+                for (var at = 0; at < length; at++)
+                {
+                    var name = new string('k', at) + odd + new string('k', length - at - 1);
+                    var input = "{\"" + name + "\":1,\"email\":\"a\"}";
+                    var output = new ArrayBufferWriter<byte>();
+                    var options = new System.Text.Json.JsonWriterOptions { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+                    using (var writer = new System.Text.Json.Utf8JsonWriter(output, options))
+                    {
+                        writer.WriteStartObject();
+                        writer.WriteNumber(name, 1);
+                        writer.WriteEndObject();
+                    }
+
+                    AssertOk(Run(input, Strip, "$.email"), Encoding.UTF8.GetString(output.WrittenSpan));
+                }
+            }
+        }
+    }
+
+    [Fact]
     public void Whitespace_between_tokens_is_dropped_around_edits()
     {
         const string json = " { \"id\" : 1 ,\n\"email\" : \"a\" ,\t\"tags\" : [ 1 , \"x\" , { } ] , \"phone\":2 } ";
