@@ -117,7 +117,7 @@ internal sealed partial class JsonFieldFilter
         }
     }
 
-    private static void WriteScalar(ref Utf8JsonReader reader, Utf8JsonWriter writer)
+    private static void WriteScalar(ref JsonTokenizer reader, Utf8JsonWriter writer)
     {
         switch (reader.TokenType)
         {
@@ -157,7 +157,7 @@ internal sealed partial class JsonFieldFilter
     /// <summary>Everything one call needs, passed by reference so the walk stays allocation-free.</summary>
     private ref struct Run
     {
-        public Utf8JsonReader Reader;
+        public JsonTokenizer Reader;
 
         /// <summary>Where the output goes; Buffer is its current span, of which Buffered bytes are written.</summary>
         public IBufferWriter<byte> Output;

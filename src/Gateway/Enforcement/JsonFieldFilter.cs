@@ -107,6 +107,10 @@ internal sealed partial class JsonFieldFilter
         Span<ulong> elementMatches = levels <= StackLevels
             ? stackalloc ulong[levels]
             : (rentedElements = ArrayPool<ulong>.Shared.Rent(levels));
+        byte[]? rentedContainers = null;
+        Span<byte> containers = levels <= StackLevels
+            ? stackalloc byte[levels]
+            : (rentedContainers = ArrayPool<byte>.Shared.Rent(levels));
         int nameChars = 3 * _maxNameLength;
         char[]? rentedChars = null;
         Span<char> nameBuffer = nameChars <= StackNameChars
@@ -118,7 +122,8 @@ internal sealed partial class JsonFieldFilter
         {
             var run = new Run
             {
-                Reader = new Utf8JsonReader(utf8Json, new JsonReaderOptions { MaxDepth = _maxDepth + 1 }),
+                // Room for one level past the limit: the walk sees the too-deep container and reports TooDeep.
+                Reader = new JsonTokenizer(utf8Json, containers[..(_maxDepth + 1)]),
                 Output = output,
                 Buffer = FirstBuffer(output, utf8Json.Length),
                 RawEnd = NoRaw,
@@ -171,6 +176,11 @@ internal sealed partial class JsonFieldFilter
             if (rentedElements is not null)
             {
                 ArrayPool<ulong>.Shared.Return(rentedElements);
+            }
+
+            if (rentedContainers is not null)
+            {
+                ArrayPool<byte>.Shared.Return(rentedContainers);
             }
 
             if (rentedChars is not null)
@@ -369,7 +379,7 @@ internal sealed partial class JsonFieldFilter
     /// first token: every other outcome leaves the reader on the value's last token), else 0. Kept out of
     /// <see cref="HandleValue"/> so the walk's level never has its address taken and stays in a register.
     /// </summary>
-    private static int Opened(ref Utf8JsonReader reader) =>
+    private static int Opened(ref JsonTokenizer reader) =>
         reader.TokenType is JsonTokenType.StartObject or JsonTokenType.StartArray ? 1 : 0;
 
     /// <summary>
