@@ -55,6 +55,14 @@ internal sealed partial class JsonFieldFilter
     {
         ref var reader = ref run.Reader;
         int startDepth = reader.CurrentDepth;
+
+        // A withheld container in the common compact form is checked in one pass, without its tokens.
+        if (writer is null && reader.TokenType is JsonTokenType.StartObject or JsonTokenType.StartArray
+            && reader.TrySkipCompactContainer(_maxDepth))
+        {
+            return JsonFilterStatus.Ok;
+        }
+
         while (true)
         {
             switch (reader.TokenType)

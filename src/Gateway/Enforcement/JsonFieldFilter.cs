@@ -317,16 +317,13 @@ internal sealed partial class JsonFieldFilter
                 return WritePseudonym(ref run);
         }
 
+        // No path can match anywhere below this container: copy it through without re-writing every
+        // token, when it is plain (see TryCopyUnreachable); otherwise walk it as usual.
         if (reader.TokenType is JsonTokenType.StartObject or JsonTokenType.StartArray
-            && run.States[level + 1] == JsonPathAutomaton.Dead)
+            && run.States[level + 1] == JsonPathAutomaton.Dead
+            && TryCopyUnreachable(ref run))
         {
-            // No path can match anywhere below this container: copy it through without re-writing
-            // every token, when it is plain (see TryCopyUnreachable); otherwise walk it as usual.
-            var copied = TryCopyUnreachable(ref run);
-            if (copied != JsonFilterStatus.Ok || reader.TokenType is JsonTokenType.EndObject or JsonTokenType.EndArray)
-            {
-                return copied;
-            }
+            return JsonFilterStatus.Ok;
         }
 
         switch (reader.TokenType)

@@ -1,0 +1,215 @@
+using System.Runtime.CompilerServices;
+using System.Text.Json;
+
+namespace ConsentGateway.Enforcement;
+
+/// <summary>
+/// A fast path over a whole container in the form most services send: compact (nothing between tokens
+/// but the grammar's own commas and colons) and without escapes. Such a container can be forwarded or
+/// dropped as its original bytes, so it needs checking but no tokens; one tight loop does that, with
+/// no state written back per token.
+/// </summary>
+internal ref partial struct JsonTokenizer
+{
+    /// <summary>
+    /// With the tokeniser on a StartObject or StartArray token, reads to the end of that container if the
+    /// container is well-formed, compact, holds no escaped string or name, and opens nothing at a depth of
+    /// <paramref name="maxDepth"/> or more; the tokeniser is then on its closing token. Otherwise (anything
+    /// else, malformed input included) returns false and leaves the tokeniser where it was, for the
+    /// token-by-token path to read and judge: this path only ever accepts what that one accepts.
+    /// </summary>
+    public bool TrySkipCompactContainer(int maxDepth)
+    {
+        if (_tokenDepth >= maxDepth)
+        {
+            return false;
+        }
+
+        var json = _json;
+        var kinds = _containers;
+        int outer = _depth - 1;
+        int depth = _depth;
+        int pos = _position;
+        byte kind = kinds[depth - 1];
+        byte b;
+
+        // Just inside a container: it may close at once.
+        Opened:
+        if ((uint)pos >= (uint)json.Length)
+        {
+            return false;
+        }
+
+        b = json[pos];
+        if (b == (kind == InObject ? (byte)'}' : (byte)']'))
+        {
+            goto Closed;
+        }
+
+        if (kind == InArray)
+        {
+            goto Value;
+        }
+
+        Name:
+        if ((uint)pos >= (uint)json.Length || json[pos] != (byte)'"')
+        {
+            return false;
+        }
+
+        pos = PlainStringEnd(json, pos);
+        if ((uint)pos >= (uint)json.Length || json[pos] != (byte)':')
+        {
+            return false;
+        }
+
+        pos++;
+
+        Value:
+        if ((uint)pos >= (uint)json.Length)
+        {
+            return false;
+        }
+
+        switch (json[pos])
+        {
+            case (byte)'"':
+                pos = PlainStringEnd(json, pos);
+                if (pos < 0)
+                {
+                    return false;
+                }
+
+                break;
+            case (byte)'{':
+            case (byte)'[':
+                if (depth >= maxDepth || depth >= kinds.Length)
+                {
+                    return false;
+                }
+
+                kind = json[pos] == (byte)'{' ? InObject : InArray;
+                kinds[depth++] = kind;
+                pos++;
+                goto Opened;
+            case (byte)'t':
+                pos = LiteralEnd(json, pos, "true"u8);
+                break;
+            case (byte)'f':
+                pos = LiteralEnd(json, pos, "false"u8);
+                break;
+            case (byte)'n':
+                pos = LiteralEnd(json, pos, "null"u8);
+                break;
+            default:
+                pos = NumberEnd(json, pos);
+                break;
+        }
+
+        if (pos < 0)
+        {
+            return false;
+        }
+
+        // A value is complete: a comma, or the end of its container.
+        AfterValue:
+        if ((uint)pos >= (uint)json.Length)
+        {
+            return false;
+        }
+
+        b = json[pos];
+        if (b == (byte)',')
+        {
+            pos++;
+            if (kind == InObject)
+            {
+                goto Name;
+            }
+
+            goto Value;
+        }
+
+        if (b != (kind == InObject ? (byte)'}' : (byte)']'))
+        {
+            return false;
+        }
+
+        Closed:
+        depth--;
+        if (depth > outer)
+        {
+            kind = kinds[depth - 1];
+            pos++;
+            goto AfterValue;
+        }
+
+        _depth = depth;
+        _tokenDepth = depth;
+        _tokenStart = pos;
+        _tokenType = kind == InObject ? JsonTokenType.EndObject : JsonTokenType.EndArray;
+        _valueStart = pos;
+        _valueLength = 1;
+        _escaped = false;
+        _position = pos + 1;
+        return true;
+    }
+
+    /// <summary>The index after an unescaped string's closing quote, or -1 if it has an escape, a control character or no end.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static int PlainStringEnd(ReadOnlySpan<byte> json, int quote)
+    {
+        int stop = IndexOfStringStop(json, quote + 1);
+        return stop < json.Length && json[stop] == (byte)'"' ? stop + 1 : -1;
+    }
+
+    private static int LiteralEnd(ReadOnlySpan<byte> json, int pos, ReadOnlySpan<byte> literal) =>
+        json[pos..].StartsWith(literal) ? pos + literal.Length : -1;
+
+    /// <summary>The index after a well-formed number starting at <paramref name="pos"/>, or -1.</summary>
+    private static int NumberEnd(ReadOnlySpan<byte> json, int pos)
+    {
+        if (json[pos] == (byte)'-')
+        {
+            pos++;
+        }
+
+        if (pos >= json.Length || !IsDigit(json[pos]))
+        {
+            return -1;
+        }
+
+        if (json[pos++] != (byte)'0')
+        {
+            pos = SkipDigits(json, pos);
+        }
+
+        if (pos < json.Length && json[pos] == (byte)'.')
+        {
+            if (pos + 1 >= json.Length || !IsDigit(json[pos + 1]))
+            {
+                return -1;
+            }
+
+            pos = SkipDigits(json, pos + 2);
+        }
+
+        if (pos < json.Length && (json[pos] | 0x20) == (byte)'e')
+        {
+            pos++;
+            if (pos < json.Length && json[pos] is (byte)'+' or (byte)'-')
+            {
+                pos++;
+            }
+
+            if (pos >= json.Length || !IsDigit(json[pos]))
+            {
+                return -1;
+            }
+
+            pos = SkipDigits(json, pos + 1);
+        }
+
+        return pos;
+    }
+}
