@@ -166,7 +166,10 @@ internal ref partial struct JsonTokenizer
     private static int LiteralEnd(ReadOnlySpan<byte> json, int pos, ReadOnlySpan<byte> literal) =>
         json[pos..].StartsWith(literal) ? pos + literal.Length : -1;
 
-    /// <summary>The index after a well-formed number starting at <paramref name="pos"/>, or -1.</summary>
+    /// <summary>
+    /// The index after the well-formed number starting at <paramref name="pos"/>, or -1:
+    /// -?(0|[1-9][0-9]*)(.[0-9]+)?([eE][+-]?[0-9]+)?, nothing more, nothing less.
+    /// </summary>
     private static int NumberEnd(ReadOnlySpan<byte> json, int pos)
     {
         if (json[pos] == (byte)'-')

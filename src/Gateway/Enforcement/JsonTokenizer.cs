@@ -348,7 +348,7 @@ internal ref partial struct JsonTokenizer
 
     private void Literal(ReadOnlySpan<byte> json, int pos, ReadOnlySpan<byte> literal, JsonTokenType type)
     {
-        if (!json[pos..].StartsWith(literal))
+        if (LiteralEnd(json, pos, literal) < 0)
         {
             Fail("Expected true, false or null.");
         }
@@ -360,56 +360,19 @@ internal ref partial struct JsonTokenizer
         _position = pos + literal.Length;
     }
 
-    /// <summary>-?(0|[1-9][0-9]*)(.[0-9]+)?([eE][+-]?[0-9]+)?, nothing more, nothing less.</summary>
     private void ReadNumber(ReadOnlySpan<byte> json, int start)
     {
-        int pos = start;
-        if (json[pos] == (byte)'-')
-        {
-            pos++;
-        }
-
-        if (pos >= json.Length || !IsDigit(json[pos]))
+        int end = NumberEnd(json, start);
+        if (end < 0)
         {
             Fail("Expected a value.");
         }
 
-        if (json[pos++] != (byte)'0')
-        {
-            pos = SkipDigits(json, pos);
-        }
-
-        if (pos < json.Length && json[pos] == (byte)'.')
-        {
-            pos = RequireDigits(json, pos + 1);
-        }
-
-        if (pos < json.Length && (json[pos] | 0x20) == (byte)'e')
-        {
-            pos++;
-            if (pos < json.Length && json[pos] is (byte)'+' or (byte)'-')
-            {
-                pos++;
-            }
-
-            pos = RequireDigits(json, pos);
-        }
-
         _tokenType = JsonTokenType.Number;
         _valueStart = start;
-        _valueLength = pos - start;
+        _valueLength = end - start;
         _escaped = false;
-        _position = pos;
-    }
-
-    private static int RequireDigits(ReadOnlySpan<byte> json, int pos)
-    {
-        if (pos >= json.Length || !IsDigit(json[pos]))
-        {
-            Fail("A number lacks digits.");
-        }
-
-        return SkipDigits(json, pos + 1);
+        _position = end;
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
