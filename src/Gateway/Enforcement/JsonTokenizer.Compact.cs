@@ -18,9 +18,16 @@ internal ref partial struct JsonTokenizer
     /// else, malformed input included) returns false and leaves the tokeniser where it was, for the
     /// token-by-token path to read and judge: this path only ever accepts what that one accepts.
     /// </summary>
+    /// <remarks>
+    /// A declined attempt has read bytes the token-by-token path then reads again, and the containers
+    /// nested on the way to the same obstacle would each read them once more: up to the nesting depth
+    /// times the document. So the bytes of declined attempts are counted, and once they reach the
+    /// document's length this path declines at once, which keeps a whole call within three readings
+    /// of the input whatever its shape.
+    /// </remarks>
     public bool TrySkipCompactContainer(int maxDepth)
     {
-        if (_tokenDepth >= maxDepth)
+        if (_tokenDepth >= maxDepth || _declinedBytes >= _json.Length)
         {
             return false;
         }
@@ -30,6 +37,7 @@ internal ref partial struct JsonTokenizer
         int outer = _depth - 1;
         int depth = _depth;
         int pos = _position;
+        int end;
         byte kind = kinds[depth - 1];
         byte b;
 
@@ -37,7 +45,7 @@ internal ref partial struct JsonTokenizer
         Opened:
         if ((uint)pos >= (uint)json.Length)
         {
-            return false;
+            goto Declined;
         }
 
         b = json[pos];
@@ -54,38 +62,33 @@ internal ref partial struct JsonTokenizer
         Name:
         if ((uint)pos >= (uint)json.Length || json[pos] != (byte)'"')
         {
-            return false;
+            goto Declined;
         }
 
-        pos = PlainStringEnd(json, pos);
-        if ((uint)pos >= (uint)json.Length || json[pos] != (byte)':')
+        end = PlainStringEnd(json, pos);
+        if ((uint)end >= (uint)json.Length || json[end] != (byte)':')
         {
-            return false;
+            goto Declined;
         }
 
-        pos++;
+        pos = end + 1;
 
         Value:
         if ((uint)pos >= (uint)json.Length)
         {
-            return false;
+            goto Declined;
         }
 
         switch (json[pos])
         {
             case (byte)'"':
-                pos = PlainStringEnd(json, pos);
-                if (pos < 0)
-                {
-                    return false;
-                }
-
+                end = PlainStringEnd(json, pos);
                 break;
             case (byte)'{':
             case (byte)'[':
                 if (depth >= maxDepth || depth >= kinds.Length)
                 {
-                    return false;
+                    goto Declined;
                 }
 
                 kind = json[pos] == (byte)'{' ? InObject : InArray;
@@ -93,29 +96,31 @@ internal ref partial struct JsonTokenizer
                 pos++;
                 goto Opened;
             case (byte)'t':
-                pos = LiteralEnd(json, pos, "true"u8);
+                end = LiteralEnd(json, pos, "true"u8);
                 break;
             case (byte)'f':
-                pos = LiteralEnd(json, pos, "false"u8);
+                end = LiteralEnd(json, pos, "false"u8);
                 break;
             case (byte)'n':
-                pos = LiteralEnd(json, pos, "null"u8);
+                end = LiteralEnd(json, pos, "null"u8);
                 break;
             default:
-                pos = NumberEnd(json, pos);
+                end = NumberEnd(json, pos);
                 break;
         }
 
-        if (pos < 0)
+        if (end < 0)
         {
-            return false;
+            goto Declined;
         }
+
+        pos = end;
 
         // A value is complete: a comma, or the end of its container.
         AfterValue:
         if ((uint)pos >= (uint)json.Length)
         {
-            return false;
+            goto Declined;
         }
 
         b = json[pos];
@@ -132,7 +137,7 @@ internal ref partial struct JsonTokenizer
 
         if (b != (kind == InObject ? (byte)'}' : (byte)']'))
         {
-            return false;
+            goto Declined;
         }
 
         Closed:
@@ -153,6 +158,10 @@ internal ref partial struct JsonTokenizer
         _escaped = false;
         _position = pos + 1;
         return true;
+
+        Declined:
+        _declinedBytes += pos - _position;
+        return false;
     }
 
     /// <summary>The index after an unescaped string's closing quote, or -1 if it has an escape, a control character or no end.</summary>

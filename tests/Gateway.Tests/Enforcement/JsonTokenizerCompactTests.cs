@@ -64,6 +64,30 @@ public sealed class JsonTokenizerCompactTests
         Assert.True(declined > 1000, $"declined {declined}");
     }
 
+    [Fact]
+    public void Declined_attempts_stop_once_they_have_read_as_much_as_the_document()
+    {
+        // Sixty nested arrays around 20 KB of compact numbers, with one space just before the innermost
+        // close: every level's attempt reads to that space and is declined. Without a bound the walk
+        // would read the 20 KB once per level (1.2 MB); with it, about twice.
+        const int Levels = 60;
+        var inner = string.Join(",", Enumerable.Repeat("1234567", 2500));
+        var json = Encoding.UTF8.GetBytes(new string('[', Levels) + inner + " " + new string(']', Levels));
+        var tokenizer = new JsonTokenizer(json, new byte[Levels + 1]);
+        int attempts = 0;
+        while (tokenizer.Read())
+        {
+            if (tokenizer.TokenType == JsonTokenType.StartArray)
+            {
+                attempts++;
+                Assert.False(tokenizer.TrySkipCompactContainer(Levels + 1));
+            }
+        }
+
+        Assert.Equal(Levels, attempts);
+        Assert.InRange(tokenizer.DeclinedBytes, json.Length, 2 * json.Length);
+    }
+
     private static void Check(byte[] doc, ref int skipped, ref int declined)
     {
         var verdict = SkipAgreesWithTokens(doc, out var failure);
