@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Diagnostics.CodeAnalysis;
 using System.Text;
 using System.Text.Json;
@@ -22,31 +23,100 @@ internal enum JsonPointerStatus : byte
 /// Reads one value addressed by an RFC 6901 JSON pointer from a body in one streaming pass. Used to take
 /// the data subject id from a request body, so it refuses to guess: names match the way the filter and
 /// a case-insensitive backend match them, and any duplicate on the way makes the result ambiguous.
+/// It judges the body with <see cref="JsonTokenizer"/>, the grammar the body filter uses, so the two
+/// can never disagree on whether a body is JSON.
 /// </summary>
 internal static class JsonPointerReader
 {
+    private const int StackBytes = 256;
+    private const int StackCounts = 32;
+
+    /// <summary>Parses <paramref name="pointer"/> on every call: for tests and one-off reads (see the other overload).</summary>
     public static JsonPointerStatus TryRead(ReadOnlySpan<byte> utf8Json, string pointer, bool caseSensitive, int maxDepth, out string? value)
     {
-        value = null;
-        if (!TryParsePointer(pointer, out var tokens, out var error))
+        if (!JsonPointer.TryParse(pointer, out var parsed, out var error))
         {
             throw new ArgumentException(error, nameof(pointer));
         }
 
+        return TryRead(utf8Json, parsed, caseSensitive, maxDepth, out value);
+    }
+
+    /// <summary>
+    /// The per-request path: the pointer was parsed when the policy was compiled, and all scratch space
+    /// is on the stack or pooled; only the value found is allocated.
+    /// </summary>
+    /// <param name="maxDepth">Containers that may be open at once; a body nested deeper is malformed (as Utf8JsonReader's MaxDepth).</param>
+    public static JsonPointerStatus TryRead(ReadOnlySpan<byte> utf8Json, JsonPointer pointer, bool caseSensitive, int maxDepth, out string? value)
+    {
+        ArgumentNullException.ThrowIfNull(pointer);
         ArgumentOutOfRangeException.ThrowIfLessThan(maxDepth, 1);
+        value = null;
         if (utf8Json.IsEmpty || utf8Json.StartsWith("\uFEFF"u8) || !Utf8.IsValid(utf8Json))
         {
             return JsonPointerStatus.Malformed;
         }
 
-        var walk = new Walk
-        {
-            Reader = new Utf8JsonReader(utf8Json, new JsonReaderOptions { MaxDepth = maxDepth }),
-            Tokens = tokens,
-            CaseSensitive = caseSensitive,
-            Counts = new int[tokens.Length + 1],
-        };
+        // Every open container takes at least one byte, so a body never needs more levels than its
+        // length: the limit then cannot be reached, and a large maxDepth costs nothing.
+        int levels = Math.Min(maxDepth, utf8Json.Length);
+        byte[]? rentedContainers = null;
+        Span<byte> containers = levels <= StackBytes
+            ? stackalloc byte[StackBytes]
+            : (rentedContainers = ArrayPool<byte>.Shared.Rent(levels));
+        int countLength = pointer.Length + 1;
+        int[]? rentedCounts = null;
+        Span<int> counts = countLength <= StackCounts
+            ? stackalloc int[StackCounts]
+            : (rentedCounts = ArrayPool<int>.Shared.Rent(countLength));
+        int nameChars = 3 * pointer.MaxNameChars;
+        char[]? rentedChars = null;
+        Span<char> chars = nameChars <= StackBytes
+            ? stackalloc char[StackBytes]
+            : (rentedChars = ArrayPool<char>.Shared.Rent(nameChars));
+        Span<byte> bytes = stackalloc byte[StackBytes];
 
+        try
+        {
+            var walk = new Walk
+            {
+                Reader = new JsonTokenizer(utf8Json, containers[..levels]),
+                Levels = levels,
+                Pointer = pointer,
+                CaseSensitive = caseSensitive,
+                Counts = counts[..countLength],
+                NameChars = chars,
+                Bytes = bytes,
+            };
+            walk.Counts.Clear();
+            return Run(ref walk, out value);
+        }
+        finally
+        {
+            if (rentedContainers is not null)
+            {
+                ArrayPool<byte>.Shared.Return(rentedContainers);
+            }
+
+            if (rentedCounts is not null)
+            {
+                ArrayPool<int>.Shared.Return(rentedCounts);
+            }
+
+            if (rentedChars is not null)
+            {
+                ArrayPool<char>.Shared.Return(rentedChars);
+            }
+        }
+    }
+
+    /// <summary>Validates a pointer's syntax (for configuration checks) and splits it into unescaped tokens.</summary>
+    public static bool TryParsePointer(string pointer, [NotNullWhen(true)] out string[]? tokens, [NotNullWhen(false)] out string? error) =>
+        JsonPointer.TrySplit(pointer, out tokens, out error);
+
+    private static JsonPointerStatus Run(ref Walk walk, out string? value)
+    {
+        value = null;
         try
         {
             if (!walk.Reader.Read())
@@ -69,7 +139,7 @@ internal static class JsonPointerReader
         }
         catch (InvalidOperationException)
         {
-            // Lone surrogate escapes.
+            // CopyString throws this for escapes that do not decode (a lone "\ud800").
             return JsonPointerStatus.Malformed;
         }
 
@@ -81,7 +151,7 @@ internal static class JsonPointerReader
             }
         }
 
-        if (walk.Counts[tokens.Length] == 0)
+        if (walk.Counts[walk.Pointer.Length] == 0)
         {
             return JsonPointerStatus.Missing;
         }
@@ -95,92 +165,36 @@ internal static class JsonPointerReader
         return JsonPointerStatus.Found;
     }
 
-    /// <summary>Validates a pointer's syntax (for configuration checks) and splits it into unescaped tokens.</summary>
-    public static bool TryParsePointer(string pointer, [NotNullWhen(true)] out string[]? tokens, [NotNullWhen(false)] out string? error)
-    {
-        tokens = null;
-        if (pointer is null)
-        {
-            error = "the JSON pointer is missing";
-            return false;
-        }
-
-        if (pointer.Length == 0)
-        {
-            tokens = [];
-            error = null;
-            return true;
-        }
-
-        if (pointer[0] != '/')
-        {
-            error = "a JSON pointer must be empty or start with '/'";
-            return false;
-        }
-
-        var parts = pointer[1..].Split('/');
-        var sb = new StringBuilder();
-        for (int t = 0; t < parts.Length; t++)
-        {
-            sb.Clear();
-            string part = parts[t];
-            for (int i = 0; i < part.Length; i++)
-            {
-                char c = part[i];
-                if (c != '~')
-                {
-                    sb.Append(c);
-                    continue;
-                }
-
-                char next = i + 1 < part.Length ? part[i + 1] : '\0';
-                if (next is not ('0' or '1'))
-                {
-                    error = $"'~' must be followed by '0' or '1' in JSON pointer token {t + 1}";
-                    return false;
-                }
-
-                sb.Append(next == '0' ? '~' : '/');
-                i++;
-            }
-
-            parts[t] = sb.ToString();
-        }
-
-        tokens = parts;
-        error = null;
-        return true;
-    }
-
     // Recursion depth is bounded by the pointer's token count (configuration), not by the body.
     // The reader is on the first token of a node already matched by the first k tokens.
     private static void Visit(ref Walk walk, int k)
     {
         ref var reader = ref walk.Reader;
-        if (k == walk.Tokens.Length)
+        if (k == walk.Pointer.Length)
         {
             if (walk.Counts[k] == 1)
             {
-                walk.Value = reader.TokenType switch
+                switch (reader.TokenType)
                 {
-                    JsonTokenType.String => reader.GetString(),
-                    JsonTokenType.Number => Encoding.UTF8.GetString(reader.ValueSpan),
-                    _ => null,
-                };
+                    case JsonTokenType.String:
+                        walk.Value = Decode(ref walk, toString: true);
+                        return;
+                    case JsonTokenType.Number:
+                        walk.Value = Encoding.UTF8.GetString(reader.ValueSpan);
+                        return;
+                }
             }
 
-            Skip(ref reader);
+            Skip(ref walk);
             return;
         }
 
-        string token = walk.Tokens[k];
         if (reader.TokenType == JsonTokenType.StartObject)
         {
-            var rule = new JsonRuleName(token);
-            Span<char> buffer = stackalloc char[256];
+            var rule = walk.Pointer.Name(k);
             while (Next(ref reader) == JsonTokenType.PropertyName)
             {
-                bool match = MatchesName(ref reader, rule, buffer, walk.CaseSensitive);
+                bool match = MatchesName(ref walk, rule);
                 Next(ref reader);
                 if (match)
                 {
@@ -189,13 +203,13 @@ internal static class JsonPointerReader
                 }
                 else
                 {
-                    Skip(ref reader);
+                    Skip(ref walk);
                 }
             }
         }
         else if (reader.TokenType == JsonTokenType.StartArray)
         {
-            int index = ParseIndex(token);
+            int index = walk.Pointer.Index(k);
             for (int i = 0; Next(ref reader) != JsonTokenType.EndArray; i++)
             {
                 if (i == index)
@@ -205,19 +219,19 @@ internal static class JsonPointerReader
                 }
                 else
                 {
-                    Skip(ref reader);
+                    Skip(ref walk);
                 }
             }
         }
         else
         {
-            Skip(ref reader);
+            Skip(ref walk);
         }
     }
 
-    private static JsonTokenType Next(ref Utf8JsonReader reader)
+    private static JsonTokenType Next(ref JsonTokenizer reader)
     {
-        // With the whole body as the final block, running out of input mid-value throws; this only guards.
+        // Inside a container the tokeniser throws rather than run out; this only guards.
         if (!reader.Read())
         {
             throw new JsonException("Unexpected end of JSON.");
@@ -226,54 +240,83 @@ internal static class JsonPointerReader
         return reader.TokenType;
     }
 
-    private static bool MatchesName(ref Utf8JsonReader reader, JsonRuleName rule, scoped Span<char> buffer, bool caseSensitive)
+    private static bool MatchesName(ref Walk walk, JsonRuleName rule)
     {
+        ref var reader = ref walk.Reader;
         if (!reader.ValueIsEscaped)
         {
-            var probe = new JsonPropertyNameProbe(reader.ValueSpan, buffer);
-            return probe.Matches(rule, caseSensitive);
+            var probe = new JsonPropertyNameProbe(reader.ValueSpan, walk.NameChars);
+            return probe.Matches(rule, walk.CaseSensitive);
         }
 
-        // Subject pointers are read once per request; an allocation for an escaped name is acceptable.
-        byte[] unescaped = new byte[reader.ValueSpan.Length];
-        int n = reader.CopyString(unescaped);
-        var escapedProbe = new JsonPropertyNameProbe(unescaped.AsSpan(0, n), buffer);
-        return escapedProbe.Matches(rule, caseSensitive);
-    }
-
-    // RFC 6901 array indices: "0" or digits without a leading zero; "-" and anything else select nothing.
-    private static int ParseIndex(string token)
-    {
-        if (token.Length == 0 || token.Length > 9 || (token.Length > 1 && token[0] == '0'))
+        int length = reader.ValueSpan.Length;
+        byte[]? rented = null;
+        Span<byte> buffer = length <= walk.Bytes.Length ? walk.Bytes : (rented = ArrayPool<byte>.Shared.Rent(length));
+        try
         {
-            return -1;
+            int n = reader.CopyString(buffer);
+            var probe = new JsonPropertyNameProbe(buffer[..n], walk.NameChars);
+            return probe.Matches(rule, walk.CaseSensitive);
         }
-
-        int value = 0;
-        foreach (char c in token)
+        finally
         {
-            if (!char.IsAsciiDigit(c))
+            if (rented is not null)
             {
-                return -1;
+                ArrayPool<byte>.Shared.Return(rented);
             }
-
-            value = (value * 10) + (c - '0');
         }
-
-        return value;
     }
 
-    /// <summary>Reads past the current value, unescaping strings on the way so that lone surrogates are reported.</summary>
-    private static void Skip(ref Utf8JsonReader reader)
+    /// <summary>
+    /// Decodes the current string or name (throwing for a lone surrogate escape, as the reader's GetString
+    /// does); returns it as a string only when asked, else just checks it.
+    /// </summary>
+    private static string? Decode(ref Walk walk, bool toString)
     {
-        Span<byte> small = stackalloc byte[256];
+        ref var reader = ref walk.Reader;
+        if (!reader.ValueIsEscaped)
+        {
+            return toString ? Encoding.UTF8.GetString(reader.ValueSpan) : null;
+        }
+
+        int length = reader.ValueSpan.Length;
+        byte[]? rented = null;
+        Span<byte> buffer = length <= walk.Bytes.Length ? walk.Bytes : (rented = ArrayPool<byte>.Shared.Rent(length));
+        try
+        {
+            int n = reader.CopyString(buffer);
+            return toString ? Encoding.UTF8.GetString(buffer[..n]) : null;
+        }
+        finally
+        {
+            if (rented is not null)
+            {
+                ArrayPool<byte>.Shared.Return(rented);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Reads past the current value, decoding escaped strings on the way so that lone surrogates are
+    /// reported wherever they are. Containers that are compact and escape-free (nothing in them to
+    /// decode) are checked in one pass by <see cref="JsonTokenizer.TrySkipCompactContainer"/>; it
+    /// accepts only what the token-by-token path accepts, and leaves anything else to it.
+    /// </summary>
+    private static void Skip(ref Walk walk)
+    {
+        ref var reader = ref walk.Reader;
         int depth = reader.CurrentDepth;
         while (true)
         {
-            if (reader.TokenType is JsonTokenType.String or JsonTokenType.PropertyName && reader.ValueIsEscaped)
+            switch (reader.TokenType)
             {
-                int length = reader.ValueSpan.Length;
-                reader.CopyString(length <= small.Length ? small : new byte[length]);
+                case JsonTokenType.StartObject or JsonTokenType.StartArray:
+                    // On success the tokeniser is on the container's closing token, at the depth it opened at.
+                    reader.TrySkipCompactContainer(walk.Levels);
+                    break;
+                case JsonTokenType.String or JsonTokenType.PropertyName when reader.ValueIsEscaped:
+                    Decode(ref walk, toString: false);
+                    break;
             }
 
             if (reader.CurrentDepth == depth && reader.TokenType is not (JsonTokenType.StartObject or JsonTokenType.StartArray))
@@ -287,12 +330,21 @@ internal static class JsonPointerReader
 
     private ref struct Walk
     {
-        public Utf8JsonReader Reader;
-        public string[] Tokens;
+        public JsonTokenizer Reader;
+
+        /// <summary>The tokeniser's container limit, which the compact path must not exceed either.</summary>
+        public int Levels;
+        public JsonPointer Pointer;
         public bool CaseSensitive;
 
         /// <summary>Counts[k]: nodes matched by the first k tokens; more than one at any k is ambiguous.</summary>
-        public int[] Counts;
+        public Span<int> Counts;
+
+        /// <summary>Room to decode a name for a case-insensitive comparison (3 × the longest token).</summary>
+        public Span<char> NameChars;
+
+        /// <summary>Room to unescape a short string; longer ones rent.</summary>
+        public Span<byte> Bytes;
         public string? Value;
     }
 }

@@ -8,8 +8,9 @@ using System.Text.Json;
 namespace ConsentGateway.Enforcement;
 
 /// <summary>
-/// The filter's tokeniser: the subset of <see cref="Utf8JsonReader"/> the filter uses (one complete,
-/// already UTF-8-validated buffer; no comments, no trailing commas, one root value), with the reader's
+/// The gateway's tokeniser, for the body filter and the subject pointer reader alike: the subset of
+/// <see cref="Utf8JsonReader"/> they use (one complete, already UTF-8-validated buffer; no comments,
+/// no trailing commas, one root value), with the reader's
 /// token positions and depths, accepting exactly the documents the reader accepts (RFC 8259). It
 /// exists for speed: the reader is built for segmented input, partial tokens and options, and on a
 /// typical 8 KB body that generality cost more than everything else the filter does.

@@ -142,6 +142,12 @@ internal sealed class RoutePolicy
     /// <summary>Header, route value, query parameter, JSON pointer or claim type.</summary>
     public required string SubjectName { get; init; }
 
+    /// <summary>
+    /// <see cref="SubjectName"/> parsed, when the subject comes from the body: parsed once here so that
+    /// reading the subject costs no parsing or allocation per request.
+    /// </summary>
+    public JsonPointer? SubjectPointer { get; init; }
+
     /// <summary>Fixed purpose for the route, or null to read <see cref="PurposeHeader"/>.</summary>
     public Purpose? FixedPurpose { get; init; }
 

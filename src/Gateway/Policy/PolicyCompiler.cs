@@ -182,6 +182,7 @@ internal static class PolicyCompiler
         var subject = route.Subject ?? new SubjectDocument();
         SubjectFrom subjectFrom = default;
         string? subjectName = subject.Name;
+        JsonPointer? subjectPointer = null;
         switch (subject.From?.ToLowerInvariant())
         {
             case null or "header": subjectFrom = SubjectFrom.Header; subjectName ??= "X-Subject-Id"; break;
@@ -196,7 +197,7 @@ internal static class PolicyCompiler
         {
             errors.Add($"{key}:Subject:Name is required when Subject:From is '{subject.From}'.");
         }
-        else if (subjectFrom == SubjectFrom.Body && !JsonPointerReader.TryParsePointer(subjectName, out _, out var pointerError))
+        else if (subjectFrom == SubjectFrom.Body && !JsonPointer.TryParse(subjectName, out subjectPointer, out var pointerError))
         {
             errors.Add($"{key}:Subject:Name '{subjectName}' must be a JSON pointer such as /customer/id: {pointerError}");
         }
@@ -271,6 +272,7 @@ internal static class PolicyCompiler
             RouteId = routeId,
             SubjectFrom = subjectFrom,
             SubjectName = subjectName!,
+            SubjectPointer = subjectPointer,
             FixedPurpose = fixedPurpose,
             PurposeHeader = purposeHeader,
             Mode = mode,

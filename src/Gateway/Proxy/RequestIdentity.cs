@@ -99,7 +99,9 @@ internal static class RequestIdentity
     public static Problem? ResolveFromBody(ReadOnlySpan<byte> body, RoutePolicy route, int maxDepth, out string subject)
     {
         subject = string.Empty;
-        var status = JsonPointerReader.TryRead(body, route.SubjectName, route.CaseSensitive, maxDepth, out var value);
+        // The compiler parses the pointer of every body-subject route; a route without one is a bug, not a request problem.
+        var pointer = route.SubjectPointer ?? throw new InvalidOperationException($"Route '{route.RouteId}' takes its subject from the body but has no compiled JSON pointer.");
+        var status = JsonPointerReader.TryRead(body, pointer, route.CaseSensitive, maxDepth, out var value);
         return status switch
         {
             JsonPointerStatus.Found => Check(SingleValue.Present, subject = value ?? string.Empty),
