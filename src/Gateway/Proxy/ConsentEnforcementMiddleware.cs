@@ -25,9 +25,43 @@ internal sealed partial class ConsentEnforcementMiddleware(
     TimeProvider time,
     ILogger<ConsentEnforcementMiddleware> logger)
 {
-    public async Task InvokeAsync(HttpContext context)
+    /// <remarks>
+    /// Split in two for allocation: forwarding (<c>await next</c>) always completes asynchronously,
+    /// so whatever async method awaits it allocates its state machine box with every local it
+    /// keeps across that await. <see cref="AdmitAsync"/> does everything up to forwarding; its
+    /// awaits normally complete synchronously (no body to read, subject not from a JWT, consent
+    /// in L1 or not needed), and then it returns without boxing anything. Only the few values
+    /// forwarding needs are carried into <see cref="ForwardAsync"/>, whose box is small.
+    /// </remarks>
+    public Task InvokeAsync(HttpContext context)
     {
         var started = Stopwatch.GetTimestamp();
+        var admitting = AdmitAsync(context, started);
+        if (!admitting.IsCompletedSuccessfully)
+        {
+            return AdmitSlowlyThenForwardAsync(context, admitting, started);
+        }
+
+        return admitting.Result is { } admission
+            ? ForwardAsync(context, admission.Exchange, admission.Instruments, admission.Body, started)
+            : Task.CompletedTask;
+    }
+
+    /// <summary>The slow path: a body to read, a consent lookup beyond L1, a JWT, a slow refusal write, or an exception.</summary>
+    private async Task AdmitSlowlyThenForwardAsync(HttpContext context, ValueTask<Admission?> admitting, long started)
+    {
+        if (await admitting.ConfigureAwait(false) is { } admission)
+        {
+            await ForwardAsync(context, admission.Exchange, admission.Instruments, admission.Body, started).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>
+    /// Everything before forwarding. Returns null when the request was refused (and answered here);
+    /// otherwise the request is ready to forward and the returned admission owns the buffered body.
+    /// </summary>
+    private async ValueTask<Admission?> AdmitAsync(HttpContext context, long started)
+    {
         var policy = policies.Current;
         var routeId = context.GetReverseProxyFeature().Route.Config.RouteId;
         ConsentHeaders.RemoveForged(context.Request.Headers);
@@ -36,7 +70,7 @@ internal sealed partial class ConsentEnforcementMiddleware(
         {
             LogRouteWithoutPolicy(logger, routeId);
             await Reject(context, Problem.RoutePolicyMissing, routeId, null, null, started).ConfigureAwait(false);
-            return;
+            return null;
         }
 
         var instruments = metrics.For(route, policy.PurposesByIndex.Length);
@@ -47,68 +81,106 @@ internal sealed partial class ConsentEnforcementMiddleware(
         if (problem is not null)
         {
             await Reject(context, problem, routeId, null, null, started).ConfigureAwait(false);
-            return;
+            return null;
         }
 
-        using var body = new RequestBody();
-        problem = await ReadBodyIfNeeded(context, route, policy.Limits, body).ConfigureAwait(false);
-        string subject = string.Empty;
-        if (problem is null)
+        // The forwarded request body may be this pooled buffer, so it must outlive forwarding:
+        // once the request is admitted, ForwardAsync owns it and disposes it when forwarding and
+        // its bookkeeping are done (as the whole-request `using` used to). Disposing it here
+        // instead would hand YARP returned memory; RegisterForDispose would keep it alive too, but
+        // allocates the response's dispose list on every request. On refusal (or an exception)
+        // it is disposed here, after the refusal was written, as before.
+        var body = new RequestBody();
+        var admitted = false;
+        try
         {
-            if (route.SubjectFrom == SubjectFrom.Body)
+            problem = await ReadBodyIfNeeded(context, route, policy.Limits, body).ConfigureAwait(false);
+            string subject = string.Empty;
+            if (problem is null)
             {
-                problem = body.Bytes is null
-                    ? Problem.SubjectMissing
-                    : RequestIdentity.ResolveFromBody(body.Bytes.WrittenSpan, route, policy.Limits.MaxJsonDepth, out subject);
+                (problem, subject) = await ResolveSubject(context, route, policy.Limits, body).ConfigureAwait(false);
             }
-            else
+
+            if (problem is not null)
             {
-                (problem, subject) = await RequestIdentity.ResolveSubjectAsync(context, route).ConfigureAwait(false);
+                await Reject(context, problem, routeId, instruments, purpose, started).ConfigureAwait(false);
+                return null;
+            }
+
+            var allowed = await Decide(context, purpose!, subject).ConfigureAwait(false);
+            var exchange = new ConsentExchange
+            {
+                Route = route,
+                Purpose = purpose!,
+                Subject = subject,
+                SubjectUtf8 = RequestIdentity.SubjectBytes(subject),
+                DeniedMask = route.AllRulesMask & ~(allowed ? route.DeclaredByPurpose[purpose!.Index] : 0UL),
+                MaxResponseBodyBytes = policy.Limits.MaxResponseBodyBytes,
+            };
+
+            problem = FilterRequest(context, exchange, body);
+            if (problem is not null)
+            {
+                var categories = exchange.Blocked ? exchange.CategoryList(exchange.WithheldMask) : null;
+                CountWithheld(instruments, exchange, exchange.WithheldMask);
+                await Reject(context, problem, routeId, instruments, purpose, started, categories).ConfigureAwait(false);
+                return null;
+            }
+
+            admitted = true;
+            return new Admission(exchange, instruments, body);
+        }
+        finally
+        {
+            if (!admitted)
+            {
+                body.Dispose();
             }
         }
+    }
 
-        if (problem is not null)
+    /// <summary>
+    /// Forwards an admitted request, then records the outcome. Takes only what that needs (the
+    /// exchange carries the purpose), since all of it lives in the state machine box.
+    /// </summary>
+    private async Task ForwardAsync(HttpContext context, ConsentExchange exchange, RouteInstruments instruments, RequestBody body, long started)
+    {
+        using (body)
         {
-            await Reject(context, problem, routeId, instruments, purpose, started).ConfigureAwait(false);
-            return;
-        }
+            context.Features.Set(exchange);
+            await next(context).ConfigureAwait(false);
 
-        var allowed = await Decide(context, purpose!, subject).ConfigureAwait(false);
-        var exchange = new ConsentExchange
-        {
-            Route = route,
-            Purpose = purpose!,
-            Subject = subject,
-            SubjectUtf8 = RequestIdentity.SubjectBytes(subject),
-            DeniedMask = route.AllRulesMask & ~(allowed ? route.DeclaredByPurpose[purpose!.Index] : 0UL),
-            MaxResponseBodyBytes = policy.Limits.MaxResponseBodyBytes,
-        };
+            if (context.GetForwarderErrorFeature() is { } error && !context.Response.HasStarted)
+            {
+                var upstream = error.Error is ForwarderError.RequestTimedOut ? Problem.UpstreamTimeout : Problem.UpstreamUnavailable;
+                await upstream.WriteAsync(context).ConfigureAwait(false);
+            }
 
-        problem = FilterRequest(context, exchange, body);
-        if (problem is not null)
-        {
-            var categories = exchange.Blocked ? exchange.CategoryList(exchange.WithheldMask) : null;
             CountWithheld(instruments, exchange, exchange.WithheldMask);
-            await Reject(context, problem, routeId, instruments, purpose, started, categories).ConfigureAwait(false);
-            return;
+            var decision = exchange.Blocked ? RequestDecision.Blocked
+                : exchange.ResponseFailed || context.GetForwarderErrorFeature() is not null ? RequestDecision.Error
+                : exchange.WithheldMask == 0 ? RequestDecision.Allowed
+                : exchange.IsReport ? RequestDecision.Reported : RequestDecision.Filtered;
+            instruments.Requests(exchange.Purpose, decision).Inc();
+            instruments.Duration.Observe(Stopwatch.GetElapsedTime(started).TotalSeconds);
         }
+    }
 
-        context.Features.Set(exchange);
-        await next(context).ConfigureAwait(false);
-
-        if (context.GetForwarderErrorFeature() is { } error && !context.Response.HasStarted)
+    /// <summary>The subject from the already buffered body, or else from where the route says.</summary>
+    private static ValueTask<(Problem? Problem, string Subject)> ResolveSubject(HttpContext context, RoutePolicy route, PolicyLimits limits, RequestBody body)
+    {
+        if (route.SubjectFrom != SubjectFrom.Body)
         {
-            var upstream = error.Error is ForwarderError.RequestTimedOut ? Problem.UpstreamTimeout : Problem.UpstreamUnavailable;
-            await upstream.WriteAsync(context).ConfigureAwait(false);
+            return RequestIdentity.ResolveSubjectAsync(context, route);
         }
 
-        CountWithheld(instruments, exchange, exchange.WithheldMask);
-        var decision = exchange.Blocked ? RequestDecision.Blocked
-            : exchange.ResponseFailed || context.GetForwarderErrorFeature() is not null ? RequestDecision.Error
-            : exchange.WithheldMask == 0 ? RequestDecision.Allowed
-            : exchange.IsReport ? RequestDecision.Reported : RequestDecision.Filtered;
-        instruments.Requests(purpose!, decision).Inc();
-        instruments.Duration.Observe(Stopwatch.GetElapsedTime(started).TotalSeconds);
+        if (body.Bytes is null)
+        {
+            return new((Problem.SubjectMissing, string.Empty));
+        }
+
+        var problem = RequestIdentity.ResolveFromBody(body.Bytes.WrittenSpan, route, limits.MaxJsonDepth, out var subject);
+        return new((problem, subject));
     }
 
     private async ValueTask<bool> Decide(HttpContext context, Purpose purpose, string subject)
@@ -278,7 +350,10 @@ internal sealed partial class ConsentEnforcementMiddleware(
         }
     }
 
-    /// <summary>The buffered request body, whose pooled memory lives until the request ends.</summary>
+    /// <summary>What an admitted request carries from <see cref="AdmitAsync"/> into <see cref="ForwardAsync"/>.</summary>
+    private readonly record struct Admission(ConsentExchange Exchange, RouteInstruments Instruments, RequestBody Body);
+
+    /// <summary>The buffered request body, whose pooled memory lives until forwarding is done.</summary>
     private sealed class RequestBody : IDisposable
     {
         public PooledBufferWriter? Bytes { get; set; }
