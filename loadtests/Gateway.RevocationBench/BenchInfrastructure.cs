@@ -1,7 +1,5 @@
 using System.Diagnostics;
-using System.Globalization;
 using System.Net;
-using System.Net.Sockets;
 using System.Text;
 using System.Text.Json.Nodes;
 using ConsentGateway.Hosting;
@@ -14,115 +12,6 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 
 namespace ConsentGateway.RevocationBench;
-
-/// <summary>A throw-away redis-server on a free loopback port (nothing persisted).</summary>
-internal sealed class RedisProcess : IDisposable
-{
-    public const string InstallHint = "apt-get install -y redis-server (Debian/Ubuntu), or put redis-server on PATH";
-
-    private readonly Process _process;
-
-    private RedisProcess(Process process, int port, string executable)
-    {
-        _process = process;
-        Port = port;
-        Executable = executable;
-    }
-
-    public int Port { get; }
-
-    public string Executable { get; }
-
-    public string ConnectionString => $"127.0.0.1:{Port}";
-
-    public static string? FindExecutable() =>
-        (Environment.GetEnvironmentVariable("PATH") ?? "").Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries)
-            .Select(dir => Path.Combine(dir, "redis-server"))
-            .FirstOrDefault(File.Exists);
-
-    public static RedisProcess Start(string executable)
-    {
-        var port = FreePort();
-        var info = new ProcessStartInfo(executable) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (var arg in new[] { "--port", port.ToString(CultureInfo.InvariantCulture), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no" })
-        {
-            info.ArgumentList.Add(arg);
-        }
-
-        var process = Process.Start(info) ?? throw new InvalidOperationException("redis-server did not start");
-        process.OutputDataReceived += static (_, _) => { };
-        process.ErrorDataReceived += static (_, _) => { };
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
-        var redis = new RedisProcess(process, port, executable);
-        var deadline = Stopwatch.StartNew();
-        while (!redis.Ping())
-        {
-            if (process.HasExited || deadline.Elapsed > TimeSpan.FromSeconds(10))
-            {
-                redis.Dispose();
-                throw new InvalidOperationException($"redis-server did not answer PING on port {port}");
-            }
-
-            Thread.Sleep(20);
-        }
-
-        return redis;
-    }
-
-    public static string Version(string executable)
-    {
-        try
-        {
-            var info = new ProcessStartInfo(executable, "--version") { RedirectStandardOutput = true, UseShellExecute = false };
-            using var process = Process.Start(info)!;
-            var text = process.StandardOutput.ReadToEnd().Trim();
-            process.WaitForExit();
-            return text;
-        }
-        catch (Exception ex) when (ex is InvalidOperationException or System.ComponentModel.Win32Exception)
-        {
-            return "unknown";
-        }
-    }
-
-    public void Dispose()
-    {
-        if (!_process.HasExited)
-        {
-            _process.Kill(entireProcessTree: true);
-            _process.WaitForExit();
-        }
-
-        _process.Dispose();
-    }
-
-    private bool Ping()
-    {
-        try
-        {
-            using var client = new TcpClient();
-            client.Connect(IPAddress.Loopback, Port);
-            client.ReceiveTimeout = 1000;
-            var stream = client.GetStream();
-            stream.Write("PING\r\n"u8);
-            var buffer = new byte[16];
-            var read = stream.Read(buffer);
-            return Encoding.ASCII.GetString(buffer, 0, read).StartsWith("+PONG", StringComparison.Ordinal);
-        }
-        catch (Exception ex) when (ex is IOException or SocketException)
-        {
-            return false;
-        }
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
-}
 
 /// <summary>
 /// Minimal in-process Kestrel upstream: it tells the caller, in a response header, whether the personal

@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Runtime.InteropServices;
 using System.Text;
 using ConsentGateway.Consent;
+using ConsentGateway.Testing;
 using HdrHistogram;
 using Microsoft.Extensions.DependencyInjection;
 using StackExchange.Redis;
@@ -51,10 +52,10 @@ internal static class RevocationBenchmark
             }
         }
 
-        var redisExecutable = RedisProcess.FindExecutable();
+        var redisExecutable = RedisServer.FindExecutable();
         if (redisExecutable is null)
         {
-            await Console.Error.WriteLineAsync($"redis-server was not found on PATH; this benchmark starts its own. Install it with: {RedisProcess.InstallHint}");
+            await Console.Error.WriteLineAsync($"redis-server was not found on PATH; this benchmark starts its own. Install it with: {RedisServer.InstallHint}");
             return 2;
         }
 
@@ -62,7 +63,7 @@ internal static class RevocationBenchmark
         var started = DateTime.UtcNow;
         var clock = Stopwatch.StartNew();
 
-        using var redis = RedisProcess.Start(redisExecutable);
+        using var redis = new RedisServer(redisExecutable);
         await using var upstream = await BenchUpstream.StartAsync();
         var configDirectory = Directory.CreateTempSubdirectory("revocation-bench-").FullName;
         var configPath = Path.Combine(configDirectory, "gateway.json");
@@ -316,7 +317,7 @@ internal static class RevocationBenchmark
         sb.AppendLine(CultureInfo.InvariantCulture, $"- date (UTC): {started:yyyy-MM-dd HH:mm:ss}; run time {duration.TotalSeconds:F1} s");
         sb.AppendLine(CultureInfo.InvariantCulture, $"- `nproc`: {Nproc()}; CPU: {CpuModel()}");
         sb.AppendLine(CultureInfo.InvariantCulture, $"- OS: {RuntimeInformation.OSDescription}; .NET: {RuntimeInformation.FrameworkDescription}; build: {configuration}; GC: {(System.Runtime.GCSettings.IsServerGC ? "server" : "workstation")}");
-        sb.AppendLine(CultureInfo.InvariantCulture, $"- redis-server: {RedisProcess.Version(redisExecutable)}");
+        sb.AppendLine(CultureInfo.InvariantCulture, $"- redis-server: {RedisServer.Version(redisExecutable)}");
         sb.AppendLine(CultureInfo.InvariantCulture, $"- load average (/proc/loadavg) before the measured loop: {loadBefore}; after: {loadAfter} (other work on the machine inflates the tail)");
         sb.AppendLine(CultureInfo.InvariantCulture, $"- command (from the repository root): `{command}`");
         return sb.ToString();

@@ -1,6 +1,7 @@
 using System.Net;
 using System.Text.Json.Nodes;
 using ConsentGateway.Tests.Consent;
+using ConsentGateway.Testing;
 using ConsentGateway.Tests.Infrastructure;
 using StackExchange.Redis;
 using static ConsentGateway.Tests.Infrastructure.GatewayHost;

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
+using ConsentGateway.Testing;
 using ConsentGateway.Tests.Infrastructure;
 using Microsoft.AspNetCore.Http;
 using StackExchange.Redis;

@@ -1,5 +1,6 @@
 using System.Net;
 using System.Text.Json.Nodes;
+using ConsentGateway.Testing;
 using ConsentGateway.Tests.Infrastructure;
 using StackExchange.Redis;
 using static ConsentGateway.Tests.Infrastructure.GatewayHost;

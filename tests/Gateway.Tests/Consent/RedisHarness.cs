@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using ConsentGateway.Consent;
 using ConsentGateway.Observability;
-using ConsentGateway.Tests.Infrastructure;
+using ConsentGateway.Testing;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;

@@ -1,9 +1,11 @@
+using System.ComponentModel;
 using System.Diagnostics;
+using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
 using System.Text;
 
-namespace ConsentGateway.Tests.Infrastructure;
+namespace ConsentGateway.Testing;
 
 /// <summary>
 /// A real, throw-away <c>redis-server</c> on a free loopback port, with the faults the consent tier
@@ -11,20 +13,29 @@ namespace ConsentGateway.Tests.Infrastructure;
 /// <see cref="Pause"/>/<see cref="Resume"/> (a server that accepts bytes but never answers).
 /// Nothing is persisted (<c>--save "" --appendonly no</c>).
 /// </summary>
+/// <remarks>
+/// One source file, linked into the test project and into Gateway.RevocationBench (see their .csproj
+/// files), so both start and watch redis-server the same way. It is public because public xunit
+/// fixtures expose it; no assembly that links it references another one that does.
+/// </remarks>
 public sealed class RedisServer : IDisposable
 {
-    public const string InstallHint = "apt-get install -y redis-server";
+    public const string InstallHint = "apt-get install -y redis-server (Debian/Ubuntu), or put redis-server on PATH";
 
     private static readonly TimeSpan ReadyTimeout = TimeSpan.FromSeconds(10);
-    private readonly string _executable;
     private readonly StringBuilder _output = new();
     private Process? _process;
 
-    /// <summary>Starts on a free port (trying another if a parallel test grabbed it meanwhile).</summary>
+    /// <summary>Starts the redis-server found on PATH; see <see cref="RedisServer(string)"/>.</summary>
     public RedisServer()
+        : this(FindExecutable() ?? throw new InvalidOperationException($"redis-server was not found on PATH. Install it with: {InstallHint}"))
     {
-        _executable = FindExecutable()
-            ?? throw new InvalidOperationException($"redis-server was not found on PATH; the Redis tests need it. Install it with: {InstallHint}");
+    }
+
+    /// <summary>Starts on a free port (trying another if a parallel test grabbed it meanwhile).</summary>
+    public RedisServer(string executable)
+    {
+        Executable = executable;
         for (var attempt = 1; ; attempt++)
         {
             Port = FreePort();
@@ -40,6 +51,8 @@ public sealed class RedisServer : IDisposable
         }
     }
 
+    public string Executable { get; }
+
     public int Port { get; private set; }
 
     public string ConnectionString => $"127.0.0.1:{Port}";
@@ -54,13 +67,13 @@ public sealed class RedisServer : IDisposable
             return;
         }
 
-        var info = new ProcessStartInfo(_executable)
+        var info = new ProcessStartInfo(Executable)
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
         };
-        foreach (var arg in new[] { "--port", Port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no" })
+        foreach (var arg in new[] { "--port", Port.ToString(CultureInfo.InvariantCulture), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no" })
         {
             info.ArgumentList.Add(arg);
         }
@@ -101,12 +114,44 @@ public sealed class RedisServer : IDisposable
 
     public void Dispose() => Stop();
 
+    /// <summary>What <c>redis-server --version</c> prints, for reports; "unknown" if it cannot be run.</summary>
+    public static string Version(string executable)
+    {
+        try
+        {
+            var info = new ProcessStartInfo(executable, "--version") { RedirectStandardOutput = true, UseShellExecute = false };
+            using var process = Process.Start(info) ?? throw new InvalidOperationException($"{executable} did not start");
+            var text = process.StandardOutput.ReadToEnd().Trim();
+            process.WaitForExit();
+            return text;
+        }
+        catch (Exception ex) when (ex is InvalidOperationException or Win32Exception)
+        {
+            return "unknown";
+        }
+    }
+
+    /// <summary>The first <c>redis-server</c> on PATH, or null.</summary>
+    public static string? FindExecutable()
+    {
+        foreach (var dir in (Environment.GetEnvironmentVariable("PATH") ?? "").Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries))
+        {
+            var candidate = Path.Combine(dir, "redis-server");
+            if (File.Exists(candidate))
+            {
+                return candidate;
+            }
+        }
+
+        return null;
+    }
+
     private void Signal(string signal)
     {
         var process = _process ?? throw new InvalidOperationException("redis-server is not running");
         var info = new ProcessStartInfo("kill") { UseShellExecute = false };
         info.ArgumentList.Add(signal);
-        info.ArgumentList.Add(process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        info.ArgumentList.Add(process.Id.ToString(CultureInfo.InvariantCulture));
         using var kill = Process.Start(info) ?? throw new InvalidOperationException("kill did not start");
         kill.WaitForExit();
         if (kill.ExitCode != 0)
@@ -178,20 +223,6 @@ public sealed class RedisServer : IDisposable
         {
             return _output.ToString();
         }
-    }
-
-    private static string? FindExecutable()
-    {
-        foreach (var dir in (Environment.GetEnvironmentVariable("PATH") ?? "").Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries))
-        {
-            var candidate = Path.Combine(dir, "redis-server");
-            if (File.Exists(candidate))
-            {
-                return candidate;
-            }
-        }
-
-        return null;
     }
 
     private static int FreePort()
