@@ -1,4 +1,3 @@
-using System.Runtime.CompilerServices;
 using System.Text.Json;
 
 namespace ConsentGateway.Enforcement;
@@ -162,66 +161,5 @@ internal ref partial struct JsonTokenizer
         Declined:
         _declinedBytes += pos - _position;
         return false;
-    }
-
-    /// <summary>The index after an unescaped string's closing quote, or -1 if it has an escape, a control character or no end.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static int PlainStringEnd(ReadOnlySpan<byte> json, int quote)
-    {
-        int stop = IndexOfStringStop(json, quote + 1);
-        return stop < json.Length && json[stop] == (byte)'"' ? stop + 1 : -1;
-    }
-
-    private static int LiteralEnd(ReadOnlySpan<byte> json, int pos, ReadOnlySpan<byte> literal) =>
-        json[pos..].StartsWith(literal) ? pos + literal.Length : -1;
-
-    /// <summary>
-    /// The index after the well-formed number starting at <paramref name="pos"/>, or -1:
-    /// -?(0|[1-9][0-9]*)(.[0-9]+)?([eE][+-]?[0-9]+)?, nothing more, nothing less.
-    /// </summary>
-    private static int NumberEnd(ReadOnlySpan<byte> json, int pos)
-    {
-        if (json[pos] == (byte)'-')
-        {
-            pos++;
-        }
-
-        if (pos >= json.Length || !IsDigit(json[pos]))
-        {
-            return -1;
-        }
-
-        if (json[pos++] != (byte)'0')
-        {
-            pos = SkipDigits(json, pos);
-        }
-
-        if (pos < json.Length && json[pos] == (byte)'.')
-        {
-            if (pos + 1 >= json.Length || !IsDigit(json[pos + 1]))
-            {
-                return -1;
-            }
-
-            pos = SkipDigits(json, pos + 2);
-        }
-
-        if (pos < json.Length && (json[pos] | 0x20) == (byte)'e')
-        {
-            pos++;
-            if (pos < json.Length && json[pos] is (byte)'+' or (byte)'-')
-            {
-                pos++;
-            }
-
-            if (pos >= json.Length || !IsDigit(json[pos]))
-            {
-                return -1;
-            }
-
-            pos = SkipDigits(json, pos + 1);
-        }
-
-        return pos;
     }
 }

@@ -1,8 +1,5 @@
-using System.Numerics;
 using System.Diagnostics.CodeAnalysis;
 using System.Runtime.CompilerServices;
-using System.Runtime.InteropServices;
-using System.Runtime.Intrinsics;
 using System.Text.Json;
 
 namespace ConsentGateway.Enforcement;
@@ -10,9 +7,8 @@ namespace ConsentGateway.Enforcement;
 /// <summary>
 /// The gateway's tokeniser, for the body filter and the subject pointer reader alike: the subset of
 /// <see cref="Utf8JsonReader"/> they use (one complete, already UTF-8-validated buffer; no comments,
-/// no trailing commas, one root value), with the reader's
-/// token positions and depths, accepting exactly the documents the reader accepts (RFC 8259). It
-/// exists for speed: the reader is built for segmented input, partial tokens and options, and on a
+/// no trailing commas, one root value), with the reader's token positions and depths, accepting
+/// exactly the documents the reader accepts (RFC 8259). It exists for speed: the reader is built for segmented input, partial tokens and options, and on a
 /// typical 8 KB body that generality cost more than everything else the filter does.
 /// Malformed input throws <see cref="JsonException"/>, as the reader does, and nothing else; decoding
 /// an escaped string is left to the reader itself (<see cref="CopyString"/>), so escapes mean
@@ -248,111 +244,6 @@ internal ref partial struct JsonTokenizer
         _position = pos + 1;
     }
 
-    /// <summary>Reads the string whose opening quote is at <paramref name="quote"/>; returns the index after its closing quote.</summary>
-    private int ScanString(ReadOnlySpan<byte> json, int quote)
-    {
-        int start = quote + 1;
-        int stop = IndexOfStringStop(json, start);
-        if (stop < json.Length && json[stop] == (byte)'"')
-        {
-            _valueStart = start;
-            _valueLength = stop - start;
-            _escaped = false;
-            return stop + 1;
-        }
-
-        return ScanEscapedString(json, start, stop);
-    }
-
-    private int ScanEscapedString(ReadOnlySpan<byte> json, int start, int stop)
-    {
-        int pos = stop;
-        while (true)
-        {
-            if (pos >= json.Length)
-            {
-                Fail("A string is not closed.");
-            }
-
-            byte b = json[pos];
-            if (b == (byte)'"')
-            {
-                _valueStart = start;
-                _valueLength = pos - start;
-                _escaped = true;
-                return pos + 1;
-            }
-
-            if (b != (byte)'\\')
-            {
-                Fail("A string holds a control character.");
-            }
-
-            pos = IndexOfStringStop(json, SkipEscape(json, pos));
-        }
-    }
-
-    /// <summary>
-    /// The index of the first byte from <paramref name="pos"/> that ends the fast scan of a string: a quote,
-    /// a backslash or a control character (which the grammar forbids there), or the input's length.
-    /// Sixteen bytes at a time, inline: most strings are short, and for them a call into a general
-    /// search cost more than the scan.
-    /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static int IndexOfStringStop(ReadOnlySpan<byte> json, int pos)
-    {
-        ref byte first = ref MemoryMarshal.GetReference(json);
-        while (pos <= json.Length - Vector128<byte>.Count)
-        {
-            var v = Vector128.LoadUnsafe(ref first, (nuint)pos);
-            var stops = Vector128.Equals(v, Vector128.Create((byte)'"'))
-                | Vector128.Equals(v, Vector128.Create((byte)'\\'))
-                | Vector128.LessThan(v, Vector128.Create((byte)0x20));
-            uint mask = stops.ExtractMostSignificantBits();
-            if (mask != 0)
-            {
-                return pos + BitOperations.TrailingZeroCount(mask);
-            }
-
-            pos += Vector128<byte>.Count;
-        }
-
-        while (pos < json.Length && json[pos] is not ((byte)'"' or (byte)'\\' or < 0x20))
-        {
-            pos++;
-        }
-
-        return pos;
-    }
-
-    /// <summary>Checks the escape whose backslash is at <paramref name="backslash"/>; returns the index after it.</summary>
-    private static int SkipEscape(ReadOnlySpan<byte> json, int backslash)
-    {
-        int pos = backslash + 1;
-        if (pos >= json.Length)
-        {
-            Fail("A string is not closed.");
-        }
-
-        switch (json[pos])
-        {
-            case (byte)'"' or (byte)'\\' or (byte)'/' or (byte)'b' or (byte)'f' or (byte)'n' or (byte)'r' or (byte)'t':
-                return pos + 1;
-            case (byte)'u':
-                if (pos + 4 >= json.Length
-                    || !char.IsAsciiHexDigit((char)json[pos + 1]) || !char.IsAsciiHexDigit((char)json[pos + 2])
-                    || !char.IsAsciiHexDigit((char)json[pos + 3]) || !char.IsAsciiHexDigit((char)json[pos + 4]))
-                {
-                    Fail("A \\u escape needs four hexadecimal digits.");
-                }
-
-                return pos + 5;
-            default:
-                Fail("A string holds an unknown escape.");
-                return 0;
-        }
-    }
-
     private void Literal(ReadOnlySpan<byte> json, int pos, ReadOnlySpan<byte> literal, JsonTokenType type)
     {
         if (LiteralEnd(json, pos, literal) < 0)
@@ -380,6 +271,59 @@ internal ref partial struct JsonTokenizer
         _valueLength = end - start;
         _escaped = false;
         _position = end;
+    }
+
+    private static int LiteralEnd(ReadOnlySpan<byte> json, int pos, ReadOnlySpan<byte> literal) =>
+        json[pos..].StartsWith(literal) ? pos + literal.Length : -1;
+
+    /// <summary>
+    /// The index after the well-formed number starting at <paramref name="pos"/>, or -1:
+    /// -?(0|[1-9][0-9]*)(.[0-9]+)?([eE][+-]?[0-9]+)?, nothing more, nothing less.
+    /// </summary>
+    private static int NumberEnd(ReadOnlySpan<byte> json, int pos)
+    {
+        if (json[pos] == (byte)'-')
+        {
+            pos++;
+        }
+
+        if (pos >= json.Length || !IsDigit(json[pos]))
+        {
+            return -1;
+        }
+
+        if (json[pos++] != (byte)'0')
+        {
+            pos = SkipDigits(json, pos);
+        }
+
+        if (pos < json.Length && json[pos] == (byte)'.')
+        {
+            if (pos + 1 >= json.Length || !IsDigit(json[pos + 1]))
+            {
+                return -1;
+            }
+
+            pos = SkipDigits(json, pos + 2);
+        }
+
+        if (pos < json.Length && (json[pos] | 0x20) == (byte)'e')
+        {
+            pos++;
+            if (pos < json.Length && json[pos] is (byte)'+' or (byte)'-')
+            {
+                pos++;
+            }
+
+            if (pos >= json.Length || !IsDigit(json[pos]))
+            {
+                return -1;
+            }
+
+            pos = SkipDigits(json, pos + 1);
+        }
+
+        return pos;
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
