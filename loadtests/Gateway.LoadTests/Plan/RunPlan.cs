@@ -164,24 +164,29 @@ internal sealed class RunPlan(LoadTestOptions options, TestBed bed, Payloads pay
             Throughput("post", size, size == "256k" ? 0.5 : 0.85);
         }
 
-        var added = Math.Round(gwFixed.P99Ms - yarpFixed.P99Ms, 3);
-        // A 1 ms goal cannot be judged when plain YARP's own p99 at the same rate is over 10 ms (a busy machine).
-        var inconclusive = yarpFixed.P99Ms > 10 ? string.Create(CultureInfo.InvariantCulture, $"plain-YARP p99 alone is {yarpFixed.P99Ms:0.0} ms, over 10× the goal") : null;
-        report.Ratios.Add(new Ratio($"p99 added over plain YARP at {gwFixed.OfferedRps:0} req/s (half gateway capacity), GET 8k, all rounds pooled", gwFixed.Name, yarpFixed.Name, added, "<= 1 ms", added <= 1.0, inconclusive));
-
-        // The same goal judged per round: each gateway round against the plain-YARP round just before it,
-        // so both saw the host's load of that moment; the median of those differences is what one stall
-        // of another tenant cannot move, unlike the pooled p99 above (which it can by many ms).
-        if (PairedMedianDifference(gwFixed.RoundP99Ms, yarpFixed.RoundP99Ms) is { } paired)
+        // Both sides of the fixed-rate pair must have run (--only can leave one out).
+        if (gwFixed.Requests > 0 && yarpFixed.Requests > 0)
         {
-            report.Ratios.Add(new Ratio(
-                string.Create(CultureInfo.InvariantCulture, $"p99 added over plain YARP, same rate, median over {gwFixed.RoundP99Ms.Count} paired rounds (per-round differences {string.Join(" / ", Differences(gwFixed.RoundP99Ms, yarpFixed.RoundP99Ms).Select(d => d.ToString("+0.00;-0.00", CultureInfo.InvariantCulture)))} ms)"),
-                gwFixed.Name,
-                yarpFixed.Name,
-                Math.Round(paired, 3),
-                "<= 1 ms",
-                paired <= 1.0));
+            var added = Math.Round(gwFixed.P99Ms - yarpFixed.P99Ms, 3);
+            // A 1 ms goal cannot be judged when plain YARP's own p99 at the same rate is over 10 ms (a busy machine).
+            var inconclusive = yarpFixed.P99Ms > 10 ? string.Create(CultureInfo.InvariantCulture, $"plain-YARP p99 alone is {yarpFixed.P99Ms:0.0} ms, over 10× the goal") : null;
+            report.Ratios.Add(new Ratio($"p99 added over plain YARP at {gwFixed.OfferedRps:0} req/s (half gateway capacity), GET 8k, all rounds pooled", gwFixed.Name, yarpFixed.Name, added, "<= 1 ms", added <= 1.0, inconclusive));
+
+            // The same goal judged per round: each gateway round against the plain-YARP round just before it,
+            // so both saw the host's load of that moment; the median of those differences is what one stall
+            // of another tenant cannot move, unlike the pooled p99 above (which it can by many ms).
+            if (PairedMedianDifference(gwFixed.RoundP99Ms, yarpFixed.RoundP99Ms) is { } paired)
+            {
+                report.Ratios.Add(new Ratio(
+                    string.Create(CultureInfo.InvariantCulture, $"p99 added over plain YARP, same rate, median over {gwFixed.RoundP99Ms.Count} paired rounds (per-round differences {string.Join(" / ", Differences(gwFixed.RoundP99Ms, yarpFixed.RoundP99Ms).Select(d => d.ToString("+0.00;-0.00", CultureInfo.InvariantCulture)))} ms)"),
+                    gwFixed.Name,
+                    yarpFixed.Name,
+                    Math.Round(paired, 3),
+                    "<= 1 ms",
+                    paired <= 1.0));
+            }
         }
+
         var down = Find("gateway-redis-down-post-8k");
         if (down is not null)
         {
@@ -289,20 +294,26 @@ internal sealed class RunPlan(LoadTestOptions options, TestBed bed, Payloads pay
         }
     }
 
+    /// <summary>
+    /// Runs the group's scenarios interleaved; the result array matches <paramref name="group"/> one to one,
+    /// with a "skipped" result for each scenario --only left out (callers index pairs by position).
+    /// </summary>
     private async Task<ScenarioResult[]> RunGroupAsync(List<Scenario> group, CancellationToken ct)
     {
-        group = [.. group.Where(s => options.Only.Count == 0 || options.Only.Exists(o => s.Name.Contains(o, StringComparison.Ordinal)))];
-        if (group.Count == 0)
+        var results = group.Select(Skipped).ToArray();
+        var selected = group.Where(s => options.Only.Count == 0 || options.Only.Exists(o => s.Name.Contains(o, StringComparison.Ordinal))).ToList();
+        if (selected.Count == 0)
         {
-            return [Skipped(new Scenario { Name = "-", Target = "-", Description = "-", Payload = "-", Shape = LoadShape.ClosedModel(1), CreateRequest = _ => throw new InvalidOperationException() }), Skipped(new Scenario { Name = "-", Target = "-", Description = "-", Payload = "-", Shape = LoadShape.ClosedModel(1), CreateRequest = _ => throw new InvalidOperationException() })];
+            return results;
         }
 
-        log.WriteLine($"interleaved, {options.Rounds} round(s): {string.Join(", ", group.Select(s => s.Name))}");
-        var results = await ScenarioRunner.RunInterleavedAsync(group, options.Rounds, options.Warmup, options.Duration, options.RequestTimeout, ct);
-        foreach (var result in results)
+        log.WriteLine($"interleaved, {options.Rounds} round(s): {string.Join(", ", selected.Select(s => s.Name))}");
+        var ran = await ScenarioRunner.RunInterleavedAsync(selected, options.Rounds, options.Warmup, options.Duration, options.RequestTimeout, ct);
+        for (var i = 0; i < ran.Length; i++)
         {
-            Log(result);
-            _results.Add(result);
+            Log(ran[i]);
+            _results.Add(ran[i]);
+            results[group.IndexOf(selected[i])] = ran[i];
         }
 
         return results;
