@@ -28,8 +28,13 @@ internal sealed record LoadShape(LoadModel Model, int Concurrency, double Rate =
         : Rate.Equals(RateEnd) ? $"open, {Rate:0} req/s" : $"open, ramp {Rate:0}→{RateEnd:0} req/s";
 }
 
-/// <summary>One request to send and what its answer must not contain.</summary>
-internal readonly record struct RequestSpec(HttpRequestMessage Request, IReadOnlyList<byte[]> Forbidden);
+/// <summary>
+/// One request to send and what its answer must not contain. Answers of targets that do not enforce
+/// (the upstream, plain YARP) are scanned for the same values without counting them as leaks
+/// (<paramref name="CountsLeaks"/> false), so the load generator, which shares the machine's cores
+/// with the proxies, does the same work per answer on both sides of a comparison.
+/// </summary>
+internal readonly record struct RequestSpec(HttpRequestMessage Request, IReadOnlyList<byte[]> Forbidden, bool CountsLeaks = true);
 
 /// <summary>A threshold on a scenario's result; a failed threshold with <see cref="FailsRun"/> fails the run.</summary>
 internal sealed record Threshold(string Name, Func<ScenarioResult, double> Metric, string Op, double Limit, bool FailsRun = true)

@@ -25,6 +25,9 @@ internal sealed class ScenarioResult
 
     public long Leaked { get; set; }
 
+    /// <summary>Answers carrying one of the request's marker values, enforcing target or not (see <see cref="RequestSpec"/>).</summary>
+    public long WithMarker { get; set; }
+
     public double ThroughputRps { get; set; }
 
     public double OfferedRps { get; set; }

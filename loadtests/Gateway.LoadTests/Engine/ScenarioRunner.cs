@@ -209,6 +209,7 @@ internal static class ScenarioRunner
         string key;
         var status = 0;
         var leaked = false;
+        var carriesMarker = false;
         long bytes = 0;
         try
         {
@@ -217,7 +218,8 @@ internal static class ScenarioRunner
             var stream = await response.Content.ReadAsStreamAsync(ct);
             await using (stream)
             {
-                (bytes, leaked) = await ReadAndScanAsync(stream, spec.Forbidden, ct);
+                (bytes, carriesMarker) = await ReadAndScanAsync(stream, spec.Forbidden, ct);
+                leaked = carriesMarker && spec.CountsLeaks;
             }
 
             key = status.ToString(CultureInfo.InvariantCulture);
@@ -240,7 +242,7 @@ internal static class ScenarioRunner
         }
 
         var end = Stopwatch.GetTimestamp();
-        acc.Record(scheduledTimestamp, end, key, status, leaked, bytes);
+        acc.Record(scheduledTimestamp, end, key, status, leaked, carriesMarker, bytes);
     }
 
     private static async Task<(long Bytes, bool Leaked)> ReadAndScanAsync(Stream stream, IReadOnlyList<byte[]> forbidden, CancellationToken ct)
@@ -268,16 +270,16 @@ internal static class ScenarioRunner
                 length += read;
             }
 
+            // Every marker is looked for even after one was found: the scan costs the same whether the
+            // answer leaks or not, so it weighs alike on enforcing and non-enforcing targets.
             var body = buffer.AsSpan(0, length);
+            var found = false;
             foreach (var marker in forbidden)
             {
-                if (body.IndexOf(marker) >= 0)
-                {
-                    return (length, true);
-                }
+                found |= body.IndexOf(marker) >= 0;
             }
 
-            return (length, false);
+            return (length, found);
         }
         finally
         {
@@ -304,6 +306,7 @@ internal static class ScenarioRunner
         private long _errors;
         private long _5xx;
         private long _leaked;
+        private long _withMarker;
         private long _bytes;
         private long _activeTicks;
 
@@ -337,7 +340,7 @@ internal static class ScenarioRunner
             }
         }
 
-        public void Record(long scheduled, long end, string key, int status, bool leaked, long bytes)
+        public void Record(long scheduled, long end, string key, int status, bool leaked, bool carriesMarker, long bytes)
         {
             var micros = Math.Clamp((end - scheduled) * 1_000_000 / Stopwatch.Frequency, 1, HighestTrackableMicros);
             lock (_lock)
@@ -374,6 +377,11 @@ internal static class ScenarioRunner
                     _leaked++;
                 }
 
+                if (carriesMarker)
+                {
+                    _withMarker++;
+                }
+
                 _bytes += bytes;
             }
         }
@@ -398,6 +406,7 @@ internal static class ScenarioRunner
                     Errors = _errors,
                     Status5xx = _5xx,
                     Leaked = _leaked,
+                    WithMarker = _withMarker,
                     ThroughputRps = Math.Round(Completed / elapsed, 1),
                     OfferedRps = scenario.Shape.Model == LoadModel.Open ? Math.Round((scenario.Shape.Rate + scenario.Shape.RateEnd) / 2, 1) : 0,
                     ExpectedIntervalMs = Ms(expectedIntervalMicros),

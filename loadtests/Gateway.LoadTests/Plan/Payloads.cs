@@ -79,22 +79,22 @@ internal sealed class Payloads
     public int BodyLength(Size size) => _bodies[(0, size)].Length;
 
     /// <summary>GET /customers/{id}/profile?size=… for customer i.</summary>
-    public static RequestSpec Get(Uri target, Size size, long i, IReadOnlyList<byte[]> forbidden)
+    public static RequestSpec Get(Uri target, Size size, long i, IReadOnlyList<byte[]> forbidden, bool countsLeaks = true)
     {
         var request = new HttpRequestMessage(HttpMethod.Get, new Uri(target, $"/customers/{CustomerId(i)}/profile?size={Query(size)}"));
         AddIdentity(request);
-        return new RequestSpec(request, forbidden);
+        return new RequestSpec(request, forbidden, countsLeaks);
     }
 
     /// <summary>POST /echo with customer i's profile as the body and <paramref name="subject"/> in X-Subject-Id.</summary>
-    public RequestSpec Post(Uri target, Size size, long i, string subject, IReadOnlyList<byte[]> forbidden)
+    public RequestSpec Post(Uri target, Size size, long i, string subject, IReadOnlyList<byte[]> forbidden, bool countsLeaks = true)
     {
         var content = new ByteArrayContent(_bodies[((int)(i % TestBed.CustomerCount), size)]);
         content.Headers.ContentType = Json;
         var request = new HttpRequestMessage(HttpMethod.Post, new Uri(target, "/echo")) { Content = content };
         AddIdentity(request);
         request.Headers.TryAddWithoutValidation("X-Subject-Id", subject);
-        return new RequestSpec(request, forbidden);
+        return new RequestSpec(request, forbidden, countsLeaks);
     }
 
     private static void AddIdentity(HttpRequestMessage request)

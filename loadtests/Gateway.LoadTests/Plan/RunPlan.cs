@@ -14,7 +14,6 @@ namespace ConsentGateway.LoadTests.Plan;
 /// </summary>
 internal sealed class RunPlan(LoadTestOptions options, TestBed bed, Payloads payloads, TextWriter log)
 {
-    private static readonly byte[][] NoMarkers = [];
     private readonly List<ScenarioResult> _results = [];
     private long _poolNext;
 
@@ -229,8 +228,8 @@ internal sealed class RunPlan(LoadTestOptions options, TestBed bed, Payloads pay
             Description = $"GET /customers/{{id}}/profile?size={Payloads.Query(size)} over 50 subjects" + (isGateway ? ", response filtered (marketing granted, consent in L1)" : ", no enforcement"),
             Payload = $"GET {Payloads.Label(size)}",
             Shape = shape,
-            CreateRequest = i => Payloads.Get(baseUri, size, i, isGateway ? payloads.MarkersOf(i).AlwaysWithheld : NoMarkers),
-            Thresholds = isGateway ? GatewayThresholds() : BaseThresholds(),
+            CreateRequest = i => Payloads.Get(baseUri, size, i, payloads.MarkersOf(i).AlwaysWithheld, countsLeaks: isGateway),
+            Thresholds = isGateway ? GatewayThresholds() : UnenforcedThresholds(),
         };
     }
 
@@ -244,12 +243,22 @@ internal sealed class RunPlan(LoadTestOptions options, TestBed bed, Payloads pay
             Description = $"POST /echo with a {Payloads.Label(size)} profile body, subject in X-Subject-Id (50 subjects)" + (isGateway ? ", request and response filtered" : ", no enforcement"),
             Payload = $"POST {Payloads.Label(size)}",
             Shape = shape,
-            CreateRequest = i => payloads.Post(baseUri, size, i, Payloads.CustomerId(i), isGateway ? payloads.MarkersOf(i).AlwaysWithheld : NoMarkers),
-            Thresholds = isGateway ? GatewayThresholds() : BaseThresholds(),
+            CreateRequest = i => payloads.Post(baseUri, size, i, Payloads.CustomerId(i), payloads.MarkersOf(i).AlwaysWithheld, countsLeaks: isGateway),
+            Thresholds = isGateway ? GatewayThresholds() : UnenforcedThresholds(),
         };
     }
 
     private static Threshold[] BaseThresholds() => [new Threshold("error rate", r => r.ErrorRate, "<=", 0.01)];
+
+    /// <summary>
+    /// Without enforcement every answer must carry a marker value: otherwise the gateway's "leaked fields"
+    /// check on the same requests would pass for want of anything to find.
+    /// </summary>
+    private static Threshold[] UnenforcedThresholds() =>
+    [
+        .. BaseThresholds(),
+        new Threshold("answers carrying a marker", r => r.Requests == 0 ? 0 : (double)r.WithMarker / r.Requests, ">=", 0.99),
+    ];
 
     private static Threshold[] GatewayThresholds() =>
     [

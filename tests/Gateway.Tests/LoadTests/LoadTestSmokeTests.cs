@@ -45,6 +45,11 @@ public sealed class LoadTestSmokeTests(ITestOutputHelper output)
                 Assert.Equal(s.Rounds, s.RoundP99Ms.Count);
             });
 
+            // Answers without enforcement carry the marker values the gateway's leak check looks for, so
+            // that check could see a leak; the gateway's answers to the same requests carry none.
+            Assert.All(report.Scenarios.Where(s => s.Target is "direct" or "yarp"), s => Assert.Equal(s.Requests, s.WithMarker));
+            Assert.Equal(0, report.Scenarios.Single(s => s.Name == "gateway-l1-get-8k").WithMarker);
+
             // The comparisons the report must show were computed (their values are not asserted here).
             Assert.Contains(report.Ratios, r => r.Name.StartsWith("throughput gateway-l1 / yarp, GET 8k", StringComparison.Ordinal));
             Assert.Contains(report.Ratios, r => r.Name.StartsWith("p99 added", StringComparison.Ordinal));

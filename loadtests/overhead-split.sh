@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# Where the gateway's GET 8 KB overhead over plain YARP comes from: wrk against plain YARP, the gateway
+# for a purpose that may see every field of the response (no buffering: the body streams through, so
+# this is authentication, purpose, subject, the L1 lookup, headers and metrics), and the gateway for
+# `marketing` (the response is buffered, checked and rewritten: what the load test measures), in
+# interleaved rounds. The experiment purpose `everything` (basis contract, category `user`) is added
+# to a copy of the load-test configuration for the `crm` caller; nothing in the repository changes.
+#   loadtests/overhead-split.sh [rounds] [seconds]     # default 8 rounds of 8 s per side
+# Needs redis-server and wrk. Prints each round's requests/s and the two ratios to plain YARP.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROUNDS=${1:-8}; SECS=${2:-8}
+OUT=${OUT:-/tmp/overhead-split}; mkdir -p "$OUT"
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+REDIS=$(free_port); API=$(free_port); PROXY=$(free_port); ADMIN=$(free_port); PLAIN=$(free_port)
+python3 - "$OUT/gateway.json" "$PROXY" "$ADMIN" "$REDIS" "$API" <<'PY'
+import json, sys
+out, proxy, admin, redis, api = sys.argv[1:]
+c = json.load(open('loadtests/results/loadtest-gateway.json'))
+urls = {'ProxyUrl': f'http://127.0.0.1:{proxy}', 'AdminUrl': f'http://127.0.0.1:{admin}',
+        'Redis': f'127.0.0.1:{redis}', 'Address': f'http://127.0.0.1:{api}/'}
+def walk(o):
+    if isinstance(o, dict):
+        for k, v in o.items():
+            if k in urls and isinstance(v, str): o[k] = urls[k]
+            else: walk(v)
+    elif isinstance(o, list):
+        for v in o: walk(v)
+walk(c)
+c['Policy']['Purposes']['everything'] = {'Basis': 'contract', 'Categories': ['user'], 'Description': 'experiment: may see every field'}
+c['Policy']['Callers']['crm']['Purposes'].append('everything')
+json.dump(c, open(out, 'w'), indent=1)
+PY
+dotnet build Gateway.sln -c Release -v q -nologo >/dev/null
+pids=()
+cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; }
+trap cleanup EXIT
+redis-server --port "$REDIS" --bind 127.0.0.1 --save '' --appendonly no >"$OUT/redis.log" 2>&1 & pids+=($!)
+dotnet src/SampleApi/bin/Release/net10.0/SampleApi.dll --urls "http://127.0.0.1:$API" >"$OUT/sampleapi.log" 2>&1 & pids+=($!)
+dotnet src/PlainProxy/bin/Release/net10.0/PlainProxy.dll --config "$OUT/gateway.json" --urls "http://127.0.0.1:$PLAIN" >"$OUT/plain.log" 2>&1 & pids+=($!)
+dotnet src/Gateway/bin/Release/net10.0/ConsentGateway.dll --config "$OUT/gateway.json" >"$OUT/gateway.log" 2>&1 & pids+=($!)
+for _ in $(seq 100); do curl -fs "http://127.0.0.1:$API/healthz" >/dev/null && curl -s -o /dev/null "http://127.0.0.1:$PROXY/" && curl -s -o /dev/null "http://127.0.0.1:$PLAIN/" && break; sleep 0.2; done
+redis-cli -p "$REDIS" HSET consent:c-1001 p:marketing '{"status":"granted","expiresAt":null,"updatedAt":"2026-01-01T00:00:00Z","source":"overhead-split"}' v 1 >/dev/null
+P="/customers/c-1001/profile?size=medium"
+K=(-H 'X-Api-Key: demo-crm-key')
+for purpose in everything marketing; do
+  echo "$purpose: $(curl -s -D - -o /dev/null "${K[@]}" -H "X-Purpose: $purpose" "http://127.0.0.1:$PROXY$P" | grep -i '^x-consent-decision' | tr -d '\r')"
+done
+rps() { wrk -t2 -c32 -d"$2"s "${K[@]}" -H "X-Purpose: $3" "$1" | awk '/Requests\/sec/ {print $2}'; }
+for t in "$PLAIN marketing" "$PROXY everything" "$PROXY marketing"; do set -- $t; rps "http://127.0.0.1:$1$P" 12 "$2" >/dev/null; done  # JIT warm-up
+for r in $(seq "$ROUNDS"); do
+  a=$(rps "http://127.0.0.1:$PLAIN$P" "$SECS" marketing)
+  b=$(rps "http://127.0.0.1:$PROXY$P" "$SECS" everything)
+  c=$(rps "http://127.0.0.1:$PROXY$P" "$SECS" marketing)
+  python3 -c "print(f'round $r: yarp {$a:8.0f}  gateway, nothing withheld {$b:8.0f} ({$b/$a:.3f})  gateway, filtered {$c:8.0f} ({$c/$a:.3f})  load $(cut -d' ' -f1 /proc/loadavg)')"
+done
