@@ -47,7 +47,7 @@ public sealed class LoadTestSmokeTests(ITestOutputHelper output)
 
             // Answers without enforcement carry the marker values the gateway's leak check looks for, so
             // that check could see a leak; the gateway's answers to the same requests carry none.
-            Assert.All(report.Scenarios.Where(s => s.Target is "direct" or "yarp"), s => Assert.Equal(s.Requests, s.WithMarker));
+            Assert.All(report.Scenarios.Where(s => s.Target is "direct" or "yarp"), s => Assert.True(s.Ok > 0 && s.WithMarker >= s.Ok, $"{s.Name}: {s.WithMarker} of {s.Ok} successful answers carried a marker"));
             Assert.Equal(0, report.Scenarios.Single(s => s.Name == "gateway-l1-get-8k").WithMarker);
 
             // The comparisons the report must show were computed (their values are not asserted here).
