@@ -9,7 +9,7 @@ SIZE=${SIZE:-medium}
 METHOD=${METHOD:-GET}
 WARM=${WARM:-25}
 mkdir -p "$OUT"
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+source loadtests/bed-processes.sh
 REDIS=$(free_port); API=$(free_port); PROXY=$(free_port); ADMIN=$(free_port); PLAIN=$(free_port)
 sed -e "s#\"ProxyUrl\": \"[^\"]*\"#\"ProxyUrl\": \"http://127.0.0.1:$PROXY\"#" \
     -e "s#\"AdminUrl\": \"[^\"]*\"#\"AdminUrl\": \"http://127.0.0.1:$ADMIN\"#" \
@@ -17,16 +17,13 @@ sed -e "s#\"ProxyUrl\": \"[^\"]*\"#\"ProxyUrl\": \"http://127.0.0.1:$PROXY\"#" \
     -e "s#\"Address\": \"[^\"]*\"#\"Address\": \"http://127.0.0.1:$API/\"#" \
     loadtests/results/loadtest-gateway.json > "$OUT/gateway.json"
 dotnet build Gateway.sln -c Release -v q -nologo >/dev/null
-pids=()
-cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; }
-trap cleanup EXIT
-redis-server --port "$REDIS" --bind 127.0.0.1 --save '' --appendonly no >"$OUT/redis.log" 2>&1 & pids+=($!)
-dotnet src/SampleApi/bin/Release/net10.0/SampleApi.dll --urls "http://127.0.0.1:$API" >"$OUT/sampleapi.log" 2>&1 & pids+=($!)
+start_redis "$REDIS"
+start_sampleapi "$API"
 if [ "$TARGET" = plain ]; then
-  dotnet src/PlainProxy/bin/Release/net10.0/PlainProxy.dll --config "$OUT/gateway.json" --urls "http://127.0.0.1:$PLAIN" >"$OUT/target.log" 2>&1 & pids+=($!)
+  start_plain "$OUT/gateway.json" "$PLAIN"
   PORT=$PLAIN
 else
-  dotnet src/Gateway/bin/Release/net10.0/ConsentGateway.dll --config "$OUT/gateway.json" >"$OUT/target.log" 2>&1 & pids+=($!)
+  start_gateway "$OUT/gateway.json"
   PORT=$PROXY
 fi
 TARGET_PID=${pids[-1]}

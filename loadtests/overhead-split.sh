@@ -11,7 +11,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 ROUNDS=${1:-8}; SECS=${2:-8}
 OUT=${OUT:-/tmp/overhead-split}; mkdir -p "$OUT"
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+source loadtests/bed-processes.sh
 REDIS=$(free_port); API=$(free_port); PROXY=$(free_port); ADMIN=$(free_port); PLAIN=$(free_port)
 python3 - "$OUT/gateway.json" "$PROXY" "$ADMIN" "$REDIS" "$API" <<'PY'
 import json, sys
@@ -32,13 +32,10 @@ c['Policy']['Callers']['crm']['Purposes'].append('everything')
 json.dump(c, open(out, 'w'), indent=1)
 PY
 dotnet build Gateway.sln -c Release -v q -nologo >/dev/null
-pids=()
-cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; }
-trap cleanup EXIT
-redis-server --port "$REDIS" --bind 127.0.0.1 --save '' --appendonly no >"$OUT/redis.log" 2>&1 & pids+=($!)
-dotnet src/SampleApi/bin/Release/net10.0/SampleApi.dll --urls "http://127.0.0.1:$API" >"$OUT/sampleapi.log" 2>&1 & pids+=($!)
-dotnet src/PlainProxy/bin/Release/net10.0/PlainProxy.dll --config "$OUT/gateway.json" --urls "http://127.0.0.1:$PLAIN" >"$OUT/plain.log" 2>&1 & pids+=($!)
-dotnet src/Gateway/bin/Release/net10.0/ConsentGateway.dll --config "$OUT/gateway.json" >"$OUT/gateway.log" 2>&1 & pids+=($!)
+start_redis "$REDIS"
+start_sampleapi "$API"
+start_plain "$OUT/gateway.json" "$PLAIN"
+start_gateway "$OUT/gateway.json"
 for _ in $(seq 100); do curl -fs "http://127.0.0.1:$API/healthz" >/dev/null && curl -s -o /dev/null "http://127.0.0.1:$PROXY/" && curl -s -o /dev/null "http://127.0.0.1:$PLAIN/" && break; sleep 0.2; done
 redis-cli -p "$REDIS" HSET consent:c-1001 p:marketing '{"status":"granted","expiresAt":null,"updatedAt":"2026-01-01T00:00:00Z","source":"overhead-split"}' v 1 >/dev/null
 P="/customers/c-1001/profile?size=medium"
