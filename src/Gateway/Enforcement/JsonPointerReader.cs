@@ -1,5 +1,4 @@
 using System.Buffers;
-using System.Diagnostics.CodeAnalysis;
 using System.Text;
 using System.Text.Json;
 using System.Text.Unicode;
@@ -109,10 +108,6 @@ internal static class JsonPointerReader
             }
         }
     }
-
-    /// <summary>Validates a pointer's syntax (for configuration checks) and splits it into unescaped tokens.</summary>
-    public static bool TryParsePointer(string pointer, [NotNullWhen(true)] out string[]? tokens, [NotNullWhen(false)] out string? error) =>
-        JsonPointer.TrySplit(pointer, out tokens, out error);
 
     private static JsonPointerStatus Run(ref Walk walk, out string? value)
     {
