@@ -28,7 +28,7 @@ public class JsonFilterBenchmarks
     private byte[] _json = null!;
     private FieldAction[] _actions = null!;
 
-    [Params(Documents.Small, Documents.Medium, Documents.Large, FilterCase.Profile)]
+    [Params(Documents.Small, Documents.Small + FilterCase.RedactedSuffix, Documents.Medium, Documents.Large, FilterCase.Profile)]
     public string Doc { get; set; } = Documents.Medium;
 
     [GlobalSetup]
