@@ -59,6 +59,23 @@ internal sealed class TestBed : IAsyncDisposable
 
     public bool RedisRunning => _redis is { HasExited: false };
 
+    /// <summary>The bed's live processes (redis-server, SampleApi, the gateway, plain YARP), for <see cref="Engine.HostCpu"/>.</summary>
+    public IEnumerable<int> ProcessIds()
+    {
+        foreach (var p in _processes)
+        {
+            if (!p.HasExited)
+            {
+                yield return p.Id;
+            }
+        }
+
+        if (_redis is { HasExited: false } redis)
+        {
+            yield return redis.Id;
+        }
+    }
+
     public static async Task<TestBed> StartAsync(LoadTestOptions options, TextWriter log)
     {
         var bed = new TestBed(options);

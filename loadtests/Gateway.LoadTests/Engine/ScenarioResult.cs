@@ -62,6 +62,15 @@ internal sealed class ScenarioResult
     /// <summary>The p99 of each round alone (ms), in the order run; paired with the same round of a compared scenario.</summary>
     public List<double> RoundP99Ms { get; init; } = [];
 
+    /// <summary>Each round's throughput (answers per second of that round), in the order run.</summary>
+    public List<double> RoundThroughputRps { get; init; } = [];
+
+    /// <summary>
+    /// Each round's share (0–1) of the machine's CPU used by processes outside the test bed (other
+    /// tenants, steal), when measurable (<see cref="HostCpu"/>); empty otherwise.
+    /// </summary>
+    public List<double> RoundForeignCpu { get; init; } = [];
+
     public string? Note { get; set; }
 
     public List<ThresholdResult> Thresholds { get; init; } = [];

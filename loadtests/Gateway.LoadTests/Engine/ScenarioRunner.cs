@@ -16,15 +16,16 @@ internal static class ScenarioRunner
 {
     private const long HighestTrackableMicros = 120_000_000; // 2 minutes
 
-    public static async Task<ScenarioResult> RunAsync(Scenario scenario, TimeSpan warmup, TimeSpan duration, TimeSpan requestTimeout, CancellationToken ct) =>
-        (await RunInterleavedAsync([scenario], 1, warmup, duration, requestTimeout, ct))[0];
+    public static async Task<ScenarioResult> RunAsync(Scenario scenario, TimeSpan warmup, TimeSpan duration, TimeSpan requestTimeout, HostCpu? hostCpu, CancellationToken ct) =>
+        (await RunInterleavedAsync([scenario], 1, warmup, duration, requestTimeout, hostCpu, ct))[0];
 
     /// <summary>
     /// Runs scenarios that are compared with each other in alternating rounds (A B A B …, each
     /// round a share of <paramref name="duration"/>), so that drift in what else the machine is
     /// doing biases neither side. Each scenario keeps its client, warm-up and histogram across rounds.
     /// </summary>
-    public static async Task<ScenarioResult[]> RunInterleavedAsync(IReadOnlyList<Scenario> scenarios, int rounds, TimeSpan warmup, TimeSpan duration, TimeSpan requestTimeout, CancellationToken ct)
+    /// <param name="hostCpu">Measures each round's CPU used outside the bed; null to leave it out.</param>
+    public static async Task<ScenarioResult[]> RunInterleavedAsync(IReadOnlyList<Scenario> scenarios, int rounds, TimeSpan warmup, TimeSpan duration, TimeSpan requestTimeout, HostCpu? hostCpu, CancellationToken ct)
     {
         rounds = Math.Max(1, rounds);
         var states = new List<(Scenario Scenario, SocketsHttpHandler Handler, HttpClient Client, Accumulator Acc, long[] Index)>();
@@ -49,7 +50,7 @@ internal static class ScenarioRunner
                     await scenario.Before(ct);
                 }
 
-                var warm = new Accumulator(0);
+                var warm = new Accumulator(0, null);
                 if (warmup > TimeSpan.Zero)
                 {
                     await RunPhaseAsync(client, scenario, warmup, warm, () => index[0]++, requestTimeout, ct);
@@ -62,7 +63,7 @@ internal static class ScenarioRunner
                     expectedMicros = Math.Max(1, (long)(warm.ActiveSeconds * 1e6 * scenario.Shape.Concurrency / warm.Completed));
                 }
 
-                states.Add((scenario, handler, client, new Accumulator(expectedMicros), index));
+                states.Add((scenario, handler, client, new Accumulator(expectedMicros, hostCpu), index));
             }
 
             var share = duration / rounds;
@@ -293,7 +294,7 @@ internal static class ScenarioRunner
     }
 
     /// <summary>Thread-safe collection of one phase's measurements.</summary>
-    private sealed class Accumulator(long expectedIntervalMicros)
+    private sealed class Accumulator(long expectedIntervalMicros, HostCpu? hostCpu)
     {
         private readonly Lock _lock = new();
         private readonly LongHistogram _histogram = new(HighestTrackableMicros, 3);
@@ -301,6 +302,10 @@ internal static class ScenarioRunner
         // The current phase alone (one round of an interleaved group), for per-round percentiles.
         private readonly LongHistogram _phase = new(HighestTrackableMicros, 3);
         private readonly List<double> _roundP99Ms = [];
+        private readonly List<double> _roundRps = [];
+        private readonly List<double> _roundForeignCpu = [];
+        private HostCpu.Sample? _phaseCpu;
+        private long _phaseCompletedBefore;
         private readonly SortedDictionary<string, long> _byStatus = new(StringComparer.Ordinal);
         private long _ok;
         private long _errors;
@@ -323,19 +328,29 @@ internal static class ScenarioRunner
             lock (_lock)
             {
                 _phase.Reset();
+                _phaseCompletedBefore = Completed;
             }
 
+            _phaseCpu = hostCpu?.TryRead();
             Start = Stopwatch.GetTimestamp();
         }
 
         public void EndPhase()
         {
-            Interlocked.Add(ref _activeTicks, Stopwatch.GetTimestamp() - Start);
+            var ticks = Stopwatch.GetTimestamp() - Start;
+            Interlocked.Add(ref _activeTicks, ticks);
+            var foreign = HostCpu.ForeignShare(_phaseCpu, hostCpu?.TryRead());
             lock (_lock)
             {
                 if (_phase.TotalCount > 0)
                 {
                     _roundP99Ms.Add(_phase.GetValueAtPercentile(99) / 1000.0);
+                }
+
+                _roundRps.Add(Math.Round((Completed - _phaseCompletedBefore) * (double)Stopwatch.Frequency / Math.Max(1, ticks), 1));
+                if (foreign is { } share)
+                {
+                    _roundForeignCpu.Add(Math.Round(share, 4));
                 }
             }
         }
@@ -414,6 +429,8 @@ internal static class ScenarioRunner
                     MegabytesReceived = Math.Round(_bytes / 1048576.0, 1),
                     Rounds = rounds,
                     RoundP99Ms = [.. _roundP99Ms],
+                    RoundThroughputRps = [.. _roundRps],
+                    RoundForeignCpu = [.. _roundForeignCpu],
                     Note = note,
                 };
                 foreach (var (k, v) in _byStatus)

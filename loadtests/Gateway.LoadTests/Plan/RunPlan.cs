@@ -15,6 +15,7 @@ namespace ConsentGateway.LoadTests.Plan;
 internal sealed class RunPlan(LoadTestOptions options, TestBed bed, Payloads payloads, TextWriter log)
 {
     private readonly List<ScenarioResult> _results = [];
+    private readonly HostCpu _hostCpu = new(bed.ProcessIds);
     private long _poolNext;
 
     public int PoolSize => options.Smoke ? 5_000 : 200_000;
@@ -155,6 +156,20 @@ internal sealed class RunPlan(LoadTestOptions options, TestBed bed, Payloads pay
 
             var value = Math.Round(gw.ThroughputRps / yarp.ThroughputRps, 3);
             report.Ratios.Add(new Ratio($"throughput gateway-l1 / yarp, {name.ToUpperInvariant()} {size}", gw.Name, yarp.Name, value, $">= {goal}", value >= goal));
+
+            // The same goal judged per round, as the p99 below: each gateway round against the YARP round
+            // just before it, both under the host's load of that moment. With the CPU other processes
+            // took in each pair, so a reader can see which rounds a neighbour disturbed.
+            if (PairedMedianRatio(gw.RoundThroughputRps, yarp.RoundThroughputRps) is { } paired)
+            {
+                report.Ratios.Add(new Ratio(
+                    string.Create(CultureInfo.InvariantCulture, $"throughput gateway-l1 / yarp, {name.ToUpperInvariant()} {size}, median over {gw.RoundThroughputRps.Count} paired rounds (per-round {string.Join(" / ", Quotients(gw.RoundThroughputRps, yarp.RoundThroughputRps).Select(q => q.ToString("0.00", CultureInfo.InvariantCulture)))}{ForeignCpu(yarp, gw)})"),
+                    gw.Name,
+                    yarp.Name,
+                    Math.Round(paired, 3),
+                    $">= {goal}",
+                    paired >= goal));
+            }
         }
 
         foreach (var size in new[] { "0.5k", "8k", "256k" })
@@ -177,7 +192,7 @@ internal sealed class RunPlan(LoadTestOptions options, TestBed bed, Payloads pay
             if (PairedMedianDifference(gwFixed.RoundP99Ms, yarpFixed.RoundP99Ms) is { } paired)
             {
                 report.Ratios.Add(new Ratio(
-                    string.Create(CultureInfo.InvariantCulture, $"p99 added over plain YARP, same rate, median over {gwFixed.RoundP99Ms.Count} paired rounds (per-round differences {string.Join(" / ", Differences(gwFixed.RoundP99Ms, yarpFixed.RoundP99Ms).Select(d => d.ToString("+0.00;-0.00", CultureInfo.InvariantCulture)))} ms)"),
+                    string.Create(CultureInfo.InvariantCulture, $"p99 added over plain YARP, same rate, median over {gwFixed.RoundP99Ms.Count} paired rounds (per-round differences {string.Join(" / ", Differences(gwFixed.RoundP99Ms, yarpFixed.RoundP99Ms).Select(d => d.ToString("+0.00;-0.00", CultureInfo.InvariantCulture)))} ms{ForeignCpu(yarpFixed, gwFixed)})"),
                     gwFixed.Name,
                     yarpFixed.Name,
                     Math.Round(paired, 3),
@@ -205,18 +220,49 @@ internal sealed class RunPlan(LoadTestOptions options, TestBed bed, Payloads pay
         return d;
     }
 
-    /// <summary>Median of the per-round differences a[i] - b[i]; null when there are fewer than 3 pairs.</summary>
-    internal static double? PairedMedianDifference(List<double> a, List<double> b)
+    private static List<double> Quotients(List<double> a, List<double> b)
     {
-        var d = Differences(a, b);
-        if (d.Count < 3)
+        var q = new List<double>();
+        for (var i = 0; i < Math.Min(a.Count, b.Count); i++)
+        {
+            if (b[i] > 0)
+            {
+                q.Add(a[i] / b[i]);
+            }
+        }
+
+        return q;
+    }
+
+    /// <summary>Median of the per-round ratios a[i] / b[i]; null when there are fewer than 3 pairs.</summary>
+    internal static double? PairedMedianRatio(List<double> a, List<double> b) => Median(Quotients(a, b));
+
+    /// <summary>"; other processes' CPU 1/3/…% per pair": the larger of the two rounds' shares; empty when not measured.</summary>
+    private static string ForeignCpu(ScenarioResult first, ScenarioResult second)
+    {
+        var n = Math.Min(first.RoundForeignCpu.Count, second.RoundForeignCpu.Count);
+        if (n == 0)
+        {
+            return "";
+        }
+
+        var shares = Enumerable.Range(0, n).Select(i => (Math.Max(first.RoundForeignCpu[i], second.RoundForeignCpu[i]) * 100).ToString("0", CultureInfo.InvariantCulture));
+        return $"; CPU used outside the bed, per pair: {string.Join(" / ", shares)} %";
+    }
+
+    private static double? Median(List<double> values)
+    {
+        if (values.Count < 3)
         {
             return null;
         }
 
-        d.Sort();
-        return d.Count % 2 == 1 ? d[d.Count / 2] : (d[(d.Count / 2) - 1] + d[d.Count / 2]) / 2;
+        values.Sort();
+        return values.Count % 2 == 1 ? values[values.Count / 2] : (values[(values.Count / 2) - 1] + values[values.Count / 2]) / 2;
     }
+
+    /// <summary>Median of the per-round differences a[i] - b[i]; null when there are fewer than 3 pairs.</summary>
+    internal static double? PairedMedianDifference(List<double> a, List<double> b) => Median(Differences(a, b));
 
     private Scenario GetScenario(string target, Uri baseUri, Size size, LoadShape shape, string suffix = "")
     {
@@ -299,7 +345,7 @@ internal sealed class RunPlan(LoadTestOptions options, TestBed bed, Payloads pay
         log.WriteLine($"JIT warm-up: {options.JitWarmup.TotalSeconds:0} s over {scenarios.Count} scenarios, not recorded");
         foreach (var scenario in scenarios)
         {
-            _ = await ScenarioRunner.RunAsync(scenario, each, TimeSpan.FromMilliseconds(200), options.RequestTimeout, ct);
+            _ = await ScenarioRunner.RunAsync(scenario, each, TimeSpan.FromMilliseconds(200), options.RequestTimeout, hostCpu: null, ct);
         }
     }
 
@@ -317,7 +363,7 @@ internal sealed class RunPlan(LoadTestOptions options, TestBed bed, Payloads pay
         }
 
         log.WriteLine($"interleaved, {options.Rounds} round(s): {string.Join(", ", selected.Select(s => s.Name))}");
-        var ran = await ScenarioRunner.RunInterleavedAsync(selected, options.Rounds, options.Warmup, options.Duration, options.RequestTimeout, ct);
+        var ran = await ScenarioRunner.RunInterleavedAsync(selected, options.Rounds, options.Warmup, options.Duration, options.RequestTimeout, _hostCpu, ct);
         for (var i = 0; i < ran.Length; i++)
         {
             Log(ran[i]);
@@ -345,7 +391,7 @@ internal sealed class RunPlan(LoadTestOptions options, TestBed bed, Payloads pay
             _poolNext = 0;
         }
 
-        var result = await ScenarioRunner.RunAsync(scenario, options.Warmup, options.Duration, options.RequestTimeout, ct);
+        var result = await ScenarioRunner.RunAsync(scenario, options.Warmup, options.Duration, options.RequestTimeout, _hostCpu, ct);
         Log(result);
         _results.Add(result);
         return result;

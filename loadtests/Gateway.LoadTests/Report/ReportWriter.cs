@@ -67,6 +67,15 @@ internal static class ReportWriter
             L();
         }
 
+        var foreign = r.Scenarios.SelectMany(s => s.RoundForeignCpu).ToList();
+        if (foreign.Count > 0)
+        {
+            L($"CPU used outside the test bed (other tenants of the host, steal) while the interleaved rounds ran, as a share of the machine: " +
+              $"mean {F(foreign.Average() * 100, "0.0")} %, highest round {F(foreign.Max() * 100, "0.0")} % (/proc/stat less the bed's and the load generator's own CPU; " +
+              "per pair of rounds in the paired ratio rows, and per scenario in the `outside CPU` column).");
+            L();
+        }
+
         L("## Ratios and goals");
         L();
         L("| comparison | numerator | denominator | value | goal | met |");
@@ -83,13 +92,13 @@ internal static class ReportWriter
           "`RecordValueWithExpectedInterval` (closed model, expected interval = one worker's mean cycle in the warm-up), so stalls are not hidden. " +
           "`rps` is completed requests per second; `leaked` counts answers containing a value the purpose may not see.");
         L();
-        L("| scenario | payload | load | requests | rps | p50 | p75 | p95 | p99 | p99.9 | max | by status | 5xx | leaked | thresholds |");
-        L("| --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | ---: | ---: | --- |");
+        L("| scenario | payload | load | requests | rps | p50 | p75 | p95 | p99 | p99.9 | max | outside CPU | by status | 5xx | leaked | thresholds |");
+        L("| --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | ---: | ---: | --- |");
         foreach (var s in r.Scenarios.Where(s => s.Requests > 0))
         {
             var statuses = string.Join(", ", s.ByStatus.Select(kv => $"{kv.Key}: {kv.Value}"));
             var thresholds = s.Thresholds.Count == 0 ? "-" : s.Thresholds.All(t => t.Passed) ? "pass" : "**FAIL** " + string.Join("; ", s.Thresholds.Where(t => !t.Passed).Select(t => t.Name));
-            L($"| {s.Name} | {s.Payload} | {s.Load} | {s.Requests} | {F(s.ThroughputRps, "0")} | {F(s.P50Ms, "0.000")} | {F(s.P75Ms, "0.000")} | {F(s.P95Ms, "0.000")} | {F(s.P99Ms, "0.000")} | {F(s.P999Ms, "0.000")} | {F(s.MaxMs, "0.0")} | {statuses} | {s.Status5xx} | {s.Leaked} | {thresholds} |");
+            L($"| {s.Name} | {s.Payload} | {s.Load} | {s.Requests} | {F(s.ThroughputRps, "0")} | {F(s.P50Ms, "0.000")} | {F(s.P75Ms, "0.000")} | {F(s.P95Ms, "0.000")} | {F(s.P99Ms, "0.000")} | {F(s.P999Ms, "0.000")} | {F(s.MaxMs, "0.0")} | {(s.RoundForeignCpu.Count == 0 ? "-" : F(s.RoundForeignCpu.Average() * 100, "0") + " %")} | {statuses} | {s.Status5xx} | {s.Leaked} | {thresholds} |");
         }
 
         L();

@@ -43,6 +43,12 @@ public sealed class LoadTestSmokeTests(ITestOutputHelper output)
                 Assert.NotEmpty(s.Thresholds);
                 Assert.True(s.P50Ms > 0 && s.MaxMs >= s.P99Ms && s.P99Ms >= s.P50Ms, $"{s.Name} has inconsistent percentiles");
                 Assert.Equal(s.Rounds, s.RoundP99Ms.Count);
+                Assert.Equal(s.Rounds, s.RoundThroughputRps.Count);
+                Assert.True(s.RoundThroughputRps.TrueForAll(rps => rps > 0), $"{s.Name} has a round without throughput");
+
+                // Each round's CPU used outside the bed is measured (Linux /proc), as a share of the machine.
+                Assert.Equal(OperatingSystem.IsLinux() ? s.Rounds : 0, s.RoundForeignCpu.Count);
+                Assert.True(s.RoundForeignCpu.TrueForAll(share => share is >= 0 and <= 1), $"{s.Name}: {string.Join(", ", s.RoundForeignCpu)}");
             });
 
             // Answers without enforcement carry the marker values the gateway's leak check looks for, so

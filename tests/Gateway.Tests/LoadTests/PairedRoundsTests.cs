@@ -32,4 +32,24 @@ public sealed class PairedRoundsTests
         Assert.Null(RunPlan.PairedMedianDifference([1, 2], [1, 2]));
         Assert.Null(RunPlan.PairedMedianDifference([1, 2, 3], [1, 2]));
     }
+
+    [Fact]
+    public void Throughput_is_judged_by_the_median_of_paired_round_ratios()
+    {
+        // Round 2's gateway side was starved by a neighbour: its ratio (0.50) is the outlier.
+        List<double> gateway = [900, 500, 880, 870, 910];
+        List<double> yarp = [1000, 1000, 1000, 1000, 1000];
+
+        var median = RunPlan.PairedMedianRatio(gateway, yarp);
+
+        Assert.Equal(0.88, median!.Value, 6); // ratios 0.90, 0.50, 0.88, 0.87, 0.91
+    }
+
+    [Fact]
+    public void A_round_without_answers_on_the_plain_side_is_left_out_of_the_ratios()
+    {
+        var median = RunPlan.PairedMedianRatio([900, 800, 850, 870], [1000, 0, 1000, 1000]);
+
+        Assert.Equal(0.87, median!.Value, 6); // 0.90, 0.85, 0.87: the 0-rps round has no ratio
+    }
 }
