@@ -60,19 +60,19 @@ internal sealed class TestBed : IAsyncDisposable
     public bool RedisRunning => _redis is { HasExited: false };
 
     /// <summary>The bed's live processes (redis-server, SampleApi, the gateway, plain YARP), for <see cref="Engine.HostCpu"/>.</summary>
-    public IEnumerable<int> ProcessIds()
+    public IEnumerable<(string Name, int Id)> Processes()
     {
         foreach (var p in _processes)
         {
             if (!p.HasExited)
             {
-                yield return p.Id;
+                yield return (p.Name, p.Id);
             }
         }
 
         if (_redis is { HasExited: false } redis)
         {
-            yield return redis.Id;
+            yield return (redis.Name, redis.Id);
         }
     }
 

@@ -1,18 +1,31 @@
 using System.Globalization;
+using System.Runtime.InteropServices;
 
 namespace ConsentGateway.LoadTests.Engine;
 
 /// <summary>
-/// How much of the machine something other than the test bed used while a round ran: the host's busy
-/// CPU time (/proc/stat, steal included) less the CPU time of the bed's processes and of this load
-/// generator, as a share of all CPU time. The load average cannot tell this: the run's own threads
-/// push it to 7 or more on two cores. Linux only; elsewhere <see cref="TryRead"/> returns null and the
-/// report shows no figure.
+/// CPU accounting per round from /proc (Linux only; elsewhere <see cref="TryRead"/> returns null and
+/// the report shows no figure):
+/// <list type="bullet">
+/// <item>how much of the machine something other than the test bed used (the host's busy time, steal
+/// included, less the CPU of the bed's processes and of this load generator). The load average cannot
+/// tell this: the run's own threads push it to 7 or more on two cores;</item>
+/// <item>each bed process's CPU time, so a round's CPU per request can be given by process (load
+/// generator, upstream, proxy): steadier than throughput, which moves with everything sharing the cores.</item>
+/// </list>
 /// </summary>
-internal sealed class HostCpu(Func<IEnumerable<int>> bedProcessIds)
+internal sealed class HostCpu(Func<IEnumerable<(string Name, int Id)>> bedProcesses)
 {
+    public const string LoadGenerator = "loadgen";
+
+    /// <summary>A process's CPU ticks (utime + stime) at one moment.</summary>
+    public readonly record struct ProcessTicks(string Name, long Ticks);
+
     /// <summary>CPU ticks at one moment: the machine's busy and total, and each bed process's own (by id).</summary>
-    public sealed record Sample(long Busy, long Total, IReadOnlyDictionary<int, long> Bed);
+    public sealed record Sample(long Busy, long Total, IReadOnlyDictionary<int, ProcessTicks> Bed);
+
+    /// <summary>Clock ticks per second of /proc's CPU times (USER_HZ).</summary>
+    public static double TicksPerSecond { get; } = ReadTicksPerSecond();
 
     public Sample? TryRead()
     {
@@ -24,12 +37,12 @@ internal sealed class HostCpu(Func<IEnumerable<int>> bedProcessIds)
             }
 
             var (busy, total) = ParseCpuLine(File.ReadLines("/proc/stat").First());
-            var bed = new Dictionary<int, long>();
-            foreach (var id in bedProcessIds().Append(Environment.ProcessId))
+            var bed = new Dictionary<int, ProcessTicks>();
+            foreach (var (name, id) in bedProcesses().Append((LoadGenerator, Environment.ProcessId)))
             {
-                if (ProcessTicks(id) is { } ticks)
+                if (ReadProcessTicks(id) is { } ticks)
                 {
-                    bed[id] = ticks;
+                    bed[id] = new ProcessTicks(name, ticks);
                 }
             }
 
@@ -52,16 +65,33 @@ internal sealed class HostCpu(Func<IEnumerable<int>> bedProcessIds)
         // A process in only one sample (redis-server stopped or restarted in the round) has no
         // delta to subtract; its CPU in the round counts as foreign, which over-states, never hides.
         long bed = 0;
-        foreach (var (id, ticks) in b.Bed)
+        foreach (var ticks in ByProcess(a, b).Values)
         {
-            if (a.Bed.TryGetValue(id, out var earlier))
-            {
-                bed += ticks - earlier;
-            }
+            bed += ticks;
         }
 
         var foreign = (b.Busy - a.Busy) - bed;
         return Math.Clamp((double)foreign / (b.Total - a.Total), 0, 1);
+    }
+
+    /// <summary>Ticks each bed process (by name) used between two samples; processes in only one sample are left out.</summary>
+    public static Dictionary<string, long> ByProcess(Sample? before, Sample? after)
+    {
+        var used = new Dictionary<string, long>(StringComparer.Ordinal);
+        if (before is not { } a || after is not { } b)
+        {
+            return used;
+        }
+
+        foreach (var (id, now) in b.Bed)
+        {
+            if (a.Bed.TryGetValue(id, out var earlier))
+            {
+                used[now.Name] = used.GetValueOrDefault(now.Name) + (now.Ticks - earlier.Ticks);
+            }
+        }
+
+        return used;
     }
 
     /// <summary>The aggregate "cpu" line of /proc/stat: busy = user + nice + system + irq + softirq + steal; total adds idle and iowait.</summary>
@@ -86,7 +116,7 @@ internal sealed class HostCpu(Func<IEnumerable<int>> bedProcessIds)
         return long.Parse(rest[11], CultureInfo.InvariantCulture) + long.Parse(rest[12], CultureInfo.InvariantCulture);
     }
 
-    private static long? ProcessTicks(int id)
+    private static long? ReadProcessTicks(int id)
     {
         try
         {
@@ -97,4 +127,19 @@ internal sealed class HostCpu(Func<IEnumerable<int>> bedProcessIds)
             return null; // exited (the Redis-down scenario stops redis-server)
         }
     }
+
+    private static double ReadTicksPerSecond()
+    {
+        if (!OperatingSystem.IsLinux())
+        {
+            return 100;
+        }
+
+        const int ScClkTck = 2; // glibc and musl
+        var ticks = SysConf(ScClkTck);
+        return ticks > 0 ? ticks : 100;
+    }
+
+    [DllImport("libc", EntryPoint = "sysconf")]
+    private static extern long SysConf(int name);
 }

@@ -71,6 +71,12 @@ internal sealed class ScenarioResult
     /// </summary>
     public List<double> RoundForeignCpu { get; init; } = [];
 
+    /// <summary>
+    /// Each round's CPU time per answered request (µs) of each bed process (load generator, sampleapi,
+    /// gateway, plainproxy, redis-server), by name, when measurable; empty otherwise.
+    /// </summary>
+    public Dictionary<string, List<double>> RoundCpuPerRequestUs { get; init; } = new(StringComparer.Ordinal);
+
     public string? Note { get; set; }
 
     public List<ThresholdResult> Thresholds { get; init; } = [];

@@ -304,6 +304,7 @@ internal static class ScenarioRunner
         private readonly List<double> _roundP99Ms = [];
         private readonly List<double> _roundRps = [];
         private readonly List<double> _roundForeignCpu = [];
+        private readonly SortedDictionary<string, List<double>> _roundCpuPerRequest = new(StringComparer.Ordinal);
         private HostCpu.Sample? _phaseCpu;
         private long _phaseCompletedBefore;
         private readonly SortedDictionary<string, long> _byStatus = new(StringComparer.Ordinal);
@@ -339,7 +340,9 @@ internal static class ScenarioRunner
         {
             var ticks = Stopwatch.GetTimestamp() - Start;
             Interlocked.Add(ref _activeTicks, ticks);
-            var foreign = HostCpu.ForeignShare(_phaseCpu, hostCpu?.TryRead());
+            var cpu = hostCpu?.TryRead();
+            var foreign = HostCpu.ForeignShare(_phaseCpu, cpu);
+            var byProcess = HostCpu.ByProcess(_phaseCpu, cpu);
             lock (_lock)
             {
                 if (_phase.TotalCount > 0)
@@ -347,10 +350,24 @@ internal static class ScenarioRunner
                     _roundP99Ms.Add(_phase.GetValueAtPercentile(99) / 1000.0);
                 }
 
-                _roundRps.Add(Math.Round((Completed - _phaseCompletedBefore) * (double)Stopwatch.Frequency / Math.Max(1, ticks), 1));
+                var answered = Completed - _phaseCompletedBefore;
+                _roundRps.Add(Math.Round(answered * (double)Stopwatch.Frequency / Math.Max(1, ticks), 1));
                 if (foreign is { } share)
                 {
                     _roundForeignCpu.Add(Math.Round(share, 4));
+                }
+
+                if (answered > 0)
+                {
+                    foreach (var (name, used) in byProcess)
+                    {
+                        if (!_roundCpuPerRequest.TryGetValue(name, out var list))
+                        {
+                            _roundCpuPerRequest[name] = list = [];
+                        }
+
+                        list.Add(Math.Round(used / HostCpu.TicksPerSecond * 1e6 / answered, 1));
+                    }
                 }
             }
         }
@@ -431,6 +448,7 @@ internal static class ScenarioRunner
                     RoundP99Ms = [.. _roundP99Ms],
                     RoundThroughputRps = [.. _roundRps],
                     RoundForeignCpu = [.. _roundForeignCpu],
+                    RoundCpuPerRequestUs = _roundCpuPerRequest.ToDictionary(kv => kv.Key, kv => kv.Value.ToList(), StringComparer.Ordinal),
                     Note = note,
                 };
                 foreach (var (k, v) in _byStatus)

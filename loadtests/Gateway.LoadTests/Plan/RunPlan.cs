@@ -15,7 +15,7 @@ namespace ConsentGateway.LoadTests.Plan;
 internal sealed class RunPlan(LoadTestOptions options, TestBed bed, Payloads payloads, TextWriter log)
 {
     private readonly List<ScenarioResult> _results = [];
-    private readonly HostCpu _hostCpu = new(bed.ProcessIds);
+    private readonly HostCpu _hostCpu = new(bed.Processes);
     private long _poolNext;
 
     public int PoolSize => options.Smoke ? 5_000 : 200_000;

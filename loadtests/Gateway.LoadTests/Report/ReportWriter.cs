@@ -53,26 +53,32 @@ internal static class ReportWriter
         L($"| .NET | {m.Dotnet} |");
         L($"| redis | {m.Redis} |");
         L($"| wrk | {m.Wrk} |");
-        L($"| load average at start (/proc/loadavg) | {m.LoadAverage} |");
+        L($"| load average at start (/proc/loadavg; includes run.sh's build just before) | {m.LoadAverage} |");
         L($"| settings | {r.Settings} |");
         L();
         L("Load generator, redis-server, SampleApi, the gateway and the plain YARP proxy all share this machine's cores on loopback, " +
           "so absolute numbers are pessimistic for every proxy and ratios are the meaningful output.");
         L();
-        if (double.TryParse(m.LoadAverage.Split(' ')[0], NumberStyles.Float, CultureInfo.InvariantCulture, out var load) && load > m.Nproc)
-        {
-            L($"**Warning: the 1-minute load average at start ({F(load, "0.0")}) exceeded nproc ({m.Nproc}).** Other processes were competing for the CPU, " +
-              "so throughput ratios and especially tail latencies are noisy: a p99 difference smaller than the plain-YARP p99 itself is within noise. " +
-              "Compared scenarios are interleaved to spread the disturbance evenly; rerun on a quiet machine for numbers to rely on.");
-            L();
-        }
-
+        // The load average at start includes run.sh's own build a moment before, so it only decides the
+        // warning when the CPU used outside the bed could not be measured.
         var foreign = r.Scenarios.SelectMany(s => s.RoundForeignCpu).ToList();
         if (foreign.Count > 0)
         {
-            L($"CPU used outside the test bed (other tenants of the host, steal) while the interleaved rounds ran, as a share of the machine: " +
+            L($"CPU used outside the test bed (other tenants of the host, steal) while the rounds ran, as a share of the machine: " +
               $"mean {F(foreign.Average() * 100, "0.0")} %, highest round {F(foreign.Max() * 100, "0.0")} % (/proc/stat less the bed's and the load generator's own CPU; " +
               "per pair of rounds in the paired ratio rows, and per scenario in the `outside CPU` column).");
+            L();
+            if (foreign.Average() > 0.05 || foreign.Max() > 0.2)
+            {
+                L("**Warning: other processes used a noticeable share of the machine during the run.** Throughput ratios and especially tail latencies are disturbed; " +
+                  "compared scenarios are interleaved to spread the disturbance evenly, but rerun on a quiet machine for numbers to rely on.");
+                L();
+            }
+        }
+        else if (double.TryParse(m.LoadAverage.Split(' ')[0], NumberStyles.Float, CultureInfo.InvariantCulture, out var load) && load > m.Nproc)
+        {
+            L($"**Warning: the 1-minute load average at start ({F(load, "0.0")}) exceeded nproc ({m.Nproc}).** Other processes may have been competing for the CPU, " +
+              "so throughput ratios and especially tail latencies may be noisy. Compared scenarios are interleaved to spread the disturbance evenly; rerun on a quiet machine for numbers to rely on.");
             L();
         }
 
@@ -106,6 +112,8 @@ internal static class ReportWriter
         {
             L($"- **{s.Name}**: {s.Description}." + (s.Note is null ? "" : $" {s.Note}."));
         }
+
+        WriteCpuPerRequest(r, L);
 
         if (r.Wrk is { } w)
         {
@@ -151,6 +159,60 @@ internal static class ReportWriter
         L();
         L($"![latency percentiles]({ChartFile})");
         return sb.ToString();
+    }
+
+    /// <summary>
+    /// Each process's CPU time per answered request, median over a scenario's rounds, and for each
+    /// compared closed-model pair the two proxies' own CPU per request side by side: what the gateway
+    /// costs, free of the throughput noise that everything sharing the two cores adds.
+    /// </summary>
+    private static void WriteCpuPerRequest(RunReport r, Action<string> line)
+    {
+        var measured = r.Scenarios.Where(s => s.Requests > 0 && s.RoundCpuPerRequestUs.Count > 0).ToList();
+        if (measured.Count == 0)
+        {
+            return;
+        }
+
+        string[] processes = [HostCpu.LoadGenerator, "redis-server", "sampleapi", "plainproxy", "gateway"];
+        line("");
+        line("## CPU per request, by process");
+        line("");
+        line("CPU time (user + system, from /proc) each process used per answered request, µs, median over the scenario's rounds. " +
+             "On a saturated machine the throughput ratio follows from these: (load generator + upstream + plain YARP) / (load generator + upstream + gateway).");
+        line("");
+        line("| scenario | " + string.Join(" | ", processes) + " |");
+        line("| --- |" + string.Concat(Enumerable.Repeat(" ---: |", processes.Length)));
+        foreach (var s in measured)
+        {
+            line($"| {s.Name} | " + string.Join(" | ", processes.Select(p => s.RoundCpuPerRequestUs.TryGetValue(p, out var v) && v.Count > 0 ? F(Median(v), "0") : "-")) + " |");
+        }
+
+        var pairs = r.Scenarios.Where(s => s.Name.StartsWith("gateway-l1-", StringComparison.Ordinal))
+            .Select(gw => (Gateway: gw, Yarp: r.Scenarios.Find(y => y.Name == "yarp-" + gw.Name["gateway-l1-".Length..])))
+            .Where(p => p.Yarp is not null && p.Gateway.RoundCpuPerRequestUs.ContainsKey("gateway") && p.Yarp.RoundCpuPerRequestUs.ContainsKey("plainproxy"))
+            .ToList();
+        if (pairs.Count > 0)
+        {
+            line("");
+            line("| pair | gateway, µs per request | plain YARP, µs per request | gateway / YARP | machine CPU per request, gateway / YARP side |");
+            line("| --- | ---: | ---: | ---: | ---: |");
+            foreach (var (gw, yarp) in pairs)
+            {
+                var g = Median(gw.RoundCpuPerRequestUs["gateway"]);
+                var y = Median(yarp!.RoundCpuPerRequestUs["plainproxy"]);
+                var machineGw = gw.RoundCpuPerRequestUs.Where(kv => kv.Key != "plainproxy").Sum(kv => Median(kv.Value));
+                var machineYarp = yarp.RoundCpuPerRequestUs.Where(kv => kv.Key != "gateway").Sum(kv => Median(kv.Value));
+                line($"| {gw.Name} / {yarp.Name} | {F(g, "0")} | {F(y, "0")} | {F(g / y, "0.00")} | {F(machineGw, "0")} / {F(machineYarp, "0")} = {F(machineGw / machineYarp, "0.00")} |");
+            }
+        }
+    }
+
+    private static double Median(List<double> values)
+    {
+        var sorted = values.Order().ToList();
+        return sorted.Count == 0 ? double.NaN
+            : sorted.Count % 2 == 1 ? sorted[sorted.Count / 2] : (sorted[(sorted.Count / 2) - 1] + sorted[sorted.Count / 2]) / 2;
     }
 
     private static void Chart(RunReport report, string path)

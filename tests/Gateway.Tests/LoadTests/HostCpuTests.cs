@@ -32,25 +32,27 @@ public sealed class HostCpuTests
     [Fact]
     public void Foreign_share_is_the_busy_time_the_bed_did_not_use()
     {
-        var before = new HostCpu.Sample(1_000, 10_000, new Dictionary<int, long> { [1] = 100, [2] = 200 });
-        var after = new HostCpu.Sample(1_000 + 800, 10_000 + 1_000, new Dictionary<int, long> { [1] = 100 + 500, [2] = 200 + 200 });
+        var before = new HostCpu.Sample(1_000, 10_000, Bed((1, "gateway", 100), (2, "sampleapi", 200)));
+        var after = new HostCpu.Sample(1_000 + 800, 10_000 + 1_000, Bed((1, "gateway", 100 + 500), (2, "sampleapi", 200 + 200)));
 
         Assert.Equal(0.1, HostCpu.ForeignShare(before, after)!.Value, 6); // 800 busy, 700 ours, of 1,000
+        Assert.Equal(new Dictionary<string, long> { ["gateway"] = 500, ["sampleapi"] = 200 }, HostCpu.ByProcess(before, after));
     }
 
     [Fact]
     public void A_process_that_exited_in_the_round_counts_as_foreign_rather_than_lowering_the_share()
     {
-        var before = new HostCpu.Sample(0, 0, new Dictionary<int, long> { [1] = 100, [2] = 5_000 });
-        var after = new HostCpu.Sample(600, 1_000, new Dictionary<int, long> { [1] = 500 });
+        var before = new HostCpu.Sample(0, 0, Bed((1, "gateway", 100), (2, "redis-server", 5_000)));
+        var after = new HostCpu.Sample(600, 1_000, Bed((1, "gateway", 500), (3, "redis-server", 50)));
 
-        Assert.Equal(0.2, HostCpu.ForeignShare(before, after)!.Value, 6); // process 2 gone: 600 - 400 of 1,000
+        Assert.Equal(0.2, HostCpu.ForeignShare(before, after)!.Value, 6); // redis restarted as pid 3: 600 - 400 of 1,000
+        Assert.Equal(new Dictionary<string, long> { ["gateway"] = 400 }, HostCpu.ByProcess(before, after));
     }
 
     [Fact]
     public void No_share_without_two_samples_or_elapsed_time()
     {
-        var sample = new HostCpu.Sample(10, 100, new Dictionary<int, long>());
+        var sample = new HostCpu.Sample(10, 100, Bed());
 
         Assert.Null(HostCpu.ForeignShare(null, sample));
         Assert.Null(HostCpu.ForeignShare(sample, null));
@@ -67,7 +69,7 @@ public sealed class HostCpuTests
         if (OperatingSystem.IsLinux())
         {
             Assert.NotNull(sample);
-            Assert.Contains(Environment.ProcessId, sample.Bed.Keys);
+            Assert.Equal(HostCpu.LoadGenerator, sample.Bed[Environment.ProcessId].Name);
             Assert.True(sample.Total >= sample.Busy);
         }
         else
@@ -75,4 +77,7 @@ public sealed class HostCpuTests
             Assert.Null(sample);
         }
     }
+
+    private static Dictionary<int, HostCpu.ProcessTicks> Bed(params (int Id, string Name, long Ticks)[] processes) =>
+        processes.ToDictionary(p => p.Id, p => new HostCpu.ProcessTicks(p.Name, p.Ticks));
 }

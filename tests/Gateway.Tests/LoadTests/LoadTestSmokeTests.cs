@@ -49,7 +49,20 @@ public sealed class LoadTestSmokeTests(ITestOutputHelper output)
                 // Each round's CPU used outside the bed is measured (Linux /proc), as a share of the machine.
                 Assert.Equal(OperatingSystem.IsLinux() ? s.Rounds : 0, s.RoundForeignCpu.Count);
                 Assert.True(s.RoundForeignCpu.TrueForAll(share => share is >= 0 and <= 1), $"{s.Name}: {string.Join(", ", s.RoundForeignCpu)}");
+
+                // And each process's CPU per request, every round, for the proxy under test.
+                if (OperatingSystem.IsLinux() && s.Target is "gateway" or "yarp")
+                {
+                    var proxy = s.Target == "gateway" ? "gateway" : "plainproxy";
+                    Assert.True(s.RoundCpuPerRequestUs.TryGetValue(proxy, out var perRequest) && perRequest.Count == s.Rounds, $"{s.Name}: no {proxy} CPU per request");
+                }
             });
+
+            // At smoke rates one round can stay under a 10 ms clock tick; all gateway rounds together cannot.
+            if (OperatingSystem.IsLinux())
+            {
+                Assert.True(report.Scenarios.Where(s => s.Target == "gateway").Sum(s => s.RoundCpuPerRequestUs["gateway"].Sum()) > 0, "the gateway's CPU was never measured");
+            }
 
             // Answers without enforcement carry the marker values the gateway's leak check looks for, so
             // that check could see a leak; the gateway's answers to the same requests carry none.
@@ -66,6 +79,10 @@ public sealed class LoadTestSmokeTests(ITestOutputHelper output)
             Assert.Equal(0, exitCode);
             var markdown = await File.ReadAllTextAsync(Path.Combine(dir, ReportWriter.MarkdownFile));
             Assert.Contains("gateway-redis-down-post-8k", markdown, StringComparison.Ordinal);
+            if (OperatingSystem.IsLinux())
+            {
+                Assert.Contains("## CPU per request, by process", markdown, StringComparison.Ordinal);
+            }
         }
         finally
         {
