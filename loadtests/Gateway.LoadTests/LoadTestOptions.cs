@@ -44,6 +44,14 @@ internal sealed class LoadTestOptions
     /// <summary>Only run scenarios whose name contains one of these.</summary>
     public List<string> Only { get; } = [];
 
+    /// <summary>
+    /// Runs the gateway and plain YARP on CPU 1 and everything else on CPU 0 (run.sh starts the load
+    /// generator under `taskset -c 0`; its children inherit it). For the p99 goal: on two shared cores
+    /// the proxies otherwise compete with the generator and the upstream, and the fixed "half capacity"
+    /// rate leaves the machine near saturation. Linux with at least 2 CPUs and taskset (util-linux).
+    /// </summary>
+    public bool PinProxies { get; set; }
+
     public string Command { get; set; } = Environment.CommandLine;
 
     public TimeSpan RequestTimeout { get; set; } = TimeSpan.FromSeconds(30);
@@ -68,6 +76,7 @@ internal sealed class LoadTestOptions
                 case "--no-wrk": o.Wrk = false; break;
                 case "--enforce-goals": o.EnforceGoals = true; break;
                 case "--only": o.Only.AddRange(Next().Split(',', StringSplitOptions.RemoveEmptyEntries)); break;
+                case "--pin-proxies": o.PinProxies = true; break;
                 case "--command": o.Command = Next(); break;
                 case "-h" or "--help": throw new ArgumentException(Usage);
                 default: throw new ArgumentException($"unknown option {args[i]}\n{Usage}");
@@ -107,7 +116,7 @@ internal sealed class LoadTestOptions
 
     public const string Usage = """
         usage: Gateway.LoadTests [--out DIR] [--duration S] [--warmup S] [--jit-warmup S] [--concurrency N] [--smoke]
-                                 [--rounds N] [--no-wrk] [--enforce-goals] [--only a,b] [--configuration Release|Debug] [--root REPO]
+                                 [--rounds N] [--no-wrk] [--enforce-goals] [--only a,b] [--pin-proxies] [--configuration Release|Debug] [--root REPO]
         """;
 
     private static string FindRepoRoot(string start)

@@ -31,6 +31,12 @@ internal static class LoadTestProgram
 
     public static async Task<(RunReport? Report, int ExitCode)> RunAsync(LoadTestOptions options, TextWriter log, CancellationToken ct = default)
     {
+        if (options.PinProxies && (!OperatingSystem.IsLinux() || Environment.ProcessorCount < 2))
+        {
+            await log.WriteLineAsync("--pin-proxies needs Linux with at least 2 CPUs (and taskset, from util-linux)");
+            return (null, 2);
+        }
+
         Directory.CreateDirectory(options.OutputDirectory);
         _ = MachineInfo.LoadAverageAtStart; // sampled before anything starts
         TestBed bed;

@@ -112,8 +112,8 @@ internal sealed class TestBed : IAsyncDisposable
         StartRedis();
         var dotnet = Environment.ProcessPath is { } p && Path.GetFileNameWithoutExtension(p) == "dotnet" ? p : "dotnet";
         var sample = Launch("sampleapi", dotnet, [sampleDll, "--urls", Direct.ToString().TrimEnd('/')]);
-        var gateway = Launch("gateway", dotnet, [gatewayDll, "--config", ConfigPath]);
-        var plain = Launch("plainproxy", dotnet, [plainDll, "--config", ConfigPath, "--urls", Plain.ToString().TrimEnd('/')]);
+        var gateway = LaunchProxy("gateway", dotnet, [gatewayDll, "--config", ConfigPath]);
+        var plain = LaunchProxy("plainproxy", dotnet, [plainDll, "--config", ConfigPath, "--urls", Plain.ToString().TrimEnd('/')]);
 
         using var probe = new HttpClient { Timeout = TimeSpan.FromSeconds(2) };
         var timeout = TimeSpan.FromSeconds(30);
@@ -126,6 +126,32 @@ internal sealed class TestBed : IAsyncDisposable
     }
 
     private string LogPath(string name) => Path.Combine(LogDirectory, name + ".log");
+
+    /// <summary>A proxy, on CPU 1 under --pin-proxies (taskset execs the command: the process id stays the proxy's).</summary>
+    private ManagedProcess LaunchProxy(string name, string dotnet, string[] args) =>
+        _options.PinProxies ? Launch(name, "taskset", ["-c", ProxyCpu, dotnet, .. args]) : Launch(name, dotnet, args);
+
+    /// <summary>The CPU the proxies get under --pin-proxies; run.sh puts the load generator (and so the rest of the bed) on CPU 0.</summary>
+    public const string ProxyCpu = "1";
+
+    /// <summary>"gateway on CPUs 1, …": where each bed process and the load generator may run (/proc/[pid]/status), for the report.</summary>
+    public string Placement()
+    {
+        static string Cpus(int id)
+        {
+            try
+            {
+                var line = File.ReadLines($"/proc/{id}/status").FirstOrDefault(l => l.StartsWith("Cpus_allowed_list:", StringComparison.Ordinal));
+                return line is null ? "?" : line["Cpus_allowed_list:".Length..].Trim();
+            }
+            catch (IOException)
+            {
+                return "?";
+            }
+        }
+
+        return string.Join(", ", Processes().Append((Name: "loadgen", Id: Environment.ProcessId)).Select(p => $"{p.Name} on CPUs {Cpus(p.Id)}"));
+    }
 
     private ManagedProcess Launch(string name, string file, string[] args)
     {

@@ -132,7 +132,7 @@ internal sealed class RunPlan(LoadTestOptions options, TestBed bed, Payloads pay
             WallSeconds = Math.Round(sw.Elapsed.TotalSeconds, 1),
             Command = options.Command,
             Smoke = options.Smoke,
-            Settings = $"JIT warm-up {options.JitWarmup.TotalSeconds:0.##} s (unrecorded, both proxies); duration {options.Duration.TotalSeconds:0.##} s + warm-up {options.Warmup.TotalSeconds:0.##} s per scenario; compared scenarios interleaved in {options.Rounds} round(s); closed model {c} workers; open model up to {openConnections} connections",
+            Settings = $"JIT warm-up {options.JitWarmup.TotalSeconds:0.##} s (unrecorded, both proxies); duration {options.Duration.TotalSeconds:0.##} s + warm-up {options.Warmup.TotalSeconds:0.##} s per scenario; compared scenarios interleaved in {options.Rounds} round(s); closed model {c} workers; open model up to {openConnections} connections" + (options.PinProxies ? $"; --pin-proxies: {bed.Placement()}" : ""),
             Machine = MachineInfo.Collect(),
             Scenarios = _results,
             Wrk = wrk,

@@ -1,4 +1,5 @@
 using ConsentGateway.LoadTests;
+using ConsentGateway.LoadTests.Bed;
 using ConsentGateway.LoadTests.Report;
 using Xunit.Abstractions;
 
@@ -83,6 +84,43 @@ public sealed class LoadTestSmokeTests(ITestOutputHelper output)
             {
                 Assert.Contains("## CPU per request, by process", markdown, StringComparison.Ordinal);
             }
+        }
+        finally
+        {
+            try
+            {
+                Directory.Delete(dir, recursive: true);
+            }
+            catch (IOException)
+            {
+            }
+        }
+    }
+
+    [Fact]
+    public async Task Pin_proxies_starts_the_gateway_and_plain_yarp_on_their_own_cpu()
+    {
+        var dir = Path.Combine(Path.GetTempPath(), "loadtest-pin-" + Guid.NewGuid().ToString("N"));
+        try
+        {
+            var options = LoadTestOptions.Parse(["--smoke", "--no-wrk", "--pin-proxies", "--only", "get-8k-fixed", "--out", dir]);
+            using var log = new StringWriter();
+            using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(2));
+            var (report, exitCode) = await LoadTestProgram.RunAsync(options, log, timeout.Token);
+            output.WriteLine(log.ToString());
+
+            if (!OperatingSystem.IsLinux() || Environment.ProcessorCount < 2)
+            {
+                Assert.Equal(2, exitCode); // refused, with the reason in the log
+                Assert.Contains("--pin-proxies needs", log.ToString(), StringComparison.Ordinal);
+                return;
+            }
+
+            Assert.NotNull(report);
+            Assert.Equal(0, exitCode);
+            Assert.Contains($"gateway on CPUs {TestBed.ProxyCpu},", report.Settings, StringComparison.Ordinal);
+            Assert.Contains($"plainproxy on CPUs {TestBed.ProxyCpu},", report.Settings, StringComparison.Ordinal);
+            Assert.Equal(["yarp-get-8k-fixed", "gateway-l1-get-8k-fixed"], report.Scenarios.Where(s => s.Requests > 0).Select(s => s.Name));
         }
         finally
         {
