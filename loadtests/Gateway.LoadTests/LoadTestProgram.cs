@@ -31,7 +31,8 @@ internal static class LoadTestProgram
 
     public static async Task<(RunReport? Report, int ExitCode)> RunAsync(LoadTestOptions options, TextWriter log, CancellationToken ct = default)
     {
-        if (options.PinProxies && (!OperatingSystem.IsLinux() || Environment.ProcessorCount < 2))
+        // Not Environment.ProcessorCount: under run.sh's `taskset -c 0` that counts only CPU 0.
+        if (options.PinProxies && (!OperatingSystem.IsLinux() || File.ReadLines("/proc/cpuinfo").Count(l => l.StartsWith("processor", StringComparison.Ordinal)) < 2))
         {
             await log.WriteLineAsync("--pin-proxies needs Linux with at least 2 CPUs (and taskset, from util-linux)");
             return (null, 2);
