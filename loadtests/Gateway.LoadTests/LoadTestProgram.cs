@@ -38,6 +38,13 @@ internal static class LoadTestProgram
             return (null, 2);
         }
 
+        if (options.PinProxies)
+        {
+            // This generator runs on CPU 0 alone (run.sh's taskset): see TestBed.PinnedMinWorkerThreads.
+            ThreadPool.GetMinThreads(out var workers, out var io);
+            ThreadPool.SetMinThreads(Math.Max(workers, TestBed.PinnedMinWorkerThreads), io);
+        }
+
         Directory.CreateDirectory(options.OutputDirectory);
         _ = MachineInfo.LoadAverageAtStart; // sampled before anything starts
         TestBed bed;

@@ -23,7 +23,7 @@ internal sealed class ManagedProcess : IDisposable
 
     public bool HasExited => _process.HasExited;
 
-    public static ManagedProcess Start(string name, string fileName, IEnumerable<string> args, string workingDirectory, string logPath)
+    public static ManagedProcess Start(string name, string fileName, IEnumerable<string> args, string workingDirectory, string logPath, IReadOnlyDictionary<string, string>? environment = null)
     {
         var info = new ProcessStartInfo(fileName)
         {
@@ -40,6 +40,11 @@ internal sealed class ManagedProcess : IDisposable
         info.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
         info.Environment.Remove("ASPNETCORE_URLS");
         info.Environment.Remove("ASPNETCORE_ENVIRONMENT");
+        foreach (var (key, value) in environment ?? new Dictionary<string, string>())
+        {
+            info.Environment[key] = value;
+        }
+
         Directory.CreateDirectory(Path.GetDirectoryName(logPath)!);
         var log = new StreamWriter(logPath, append: false) { AutoFlush = true };
         log.WriteLine($"$ {fileName} {string.Join(' ', info.ArgumentList)}");
