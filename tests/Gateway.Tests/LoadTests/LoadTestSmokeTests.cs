@@ -15,8 +15,7 @@ public sealed class LoadTestSmokeTests(ITestOutputHelper output)
     [Fact]
     public async Task Smoke_run_writes_reports_runs_every_scenario_and_evaluates_thresholds()
     {
-        var dir = Path.Combine(Path.GetTempPath(), "loadtest-smoke-" + Guid.NewGuid().ToString("N"));
-        try
+        await InTempDirectoryAsync(async dir =>
         {
             var options = LoadTestOptions.Parse(["--smoke", "--out", dir]);
             using var log = new StringWriter();
@@ -84,24 +83,13 @@ public sealed class LoadTestSmokeTests(ITestOutputHelper output)
             {
                 Assert.Contains("## CPU per request, by process", markdown, StringComparison.Ordinal);
             }
-        }
-        finally
-        {
-            try
-            {
-                Directory.Delete(dir, recursive: true);
-            }
-            catch (IOException)
-            {
-            }
-        }
+        });
     }
 
     [Fact]
     public async Task Pin_proxies_starts_the_gateway_and_plain_yarp_on_their_own_cpu()
     {
-        var dir = Path.Combine(Path.GetTempPath(), "loadtest-pin-" + Guid.NewGuid().ToString("N"));
-        try
+        await InTempDirectoryAsync(async dir =>
         {
             var options = LoadTestOptions.Parse(["--smoke", "--no-wrk", "--pin-proxies", "--only", "get-8k-fixed", "--out", dir]);
             using var log = new StringWriter();
@@ -121,17 +109,7 @@ public sealed class LoadTestSmokeTests(ITestOutputHelper output)
             Assert.Contains($"gateway on CPUs {TestBed.ProxyCpu},", report.Settings, StringComparison.Ordinal);
             Assert.Contains($"plainproxy on CPUs {TestBed.ProxyCpu},", report.Settings, StringComparison.Ordinal);
             Assert.Equal(["yarp-get-8k-fixed", "gateway-l1-get-8k-fixed"], report.Scenarios.Where(s => s.Requests > 0).Select(s => s.Name));
-        }
-        finally
-        {
-            try
-            {
-                Directory.Delete(dir, recursive: true);
-            }
-            catch (IOException)
-            {
-            }
-        }
+        });
     }
 
     [Fact]
@@ -139,8 +117,7 @@ public sealed class LoadTestSmokeTests(ITestOutputHelper output)
     {
         // "gateway-l1-get-8k" also selects the gateway's half of the fixed-rate pair, not plain YARP's:
         // the run must go on without that comparison instead of failing on the missing half.
-        var dir = Path.Combine(Path.GetTempPath(), "loadtest-only-" + Guid.NewGuid().ToString("N"));
-        try
+        await InTempDirectoryAsync(async dir =>
         {
             var options = LoadTestOptions.Parse(["--smoke", "--no-wrk", "--only", "gateway-l1-get-8k,gateway-churn", "--out", dir]);
             using var log = new StringWriter();
@@ -153,6 +130,16 @@ public sealed class LoadTestSmokeTests(ITestOutputHelper output)
             Assert.All(report.Scenarios, s => Assert.True(s.Requests > 0, $"{s.Name} sent no requests"));
             Assert.DoesNotContain(report.Ratios, r => r.Name.StartsWith("p99 added", StringComparison.Ordinal));
             Assert.Equal(0, exitCode);
+        });
+    }
+
+    /// <summary>Runs <paramref name="body"/> with a fresh output directory for the harness, removed afterwards.</summary>
+    private static async Task InTempDirectoryAsync(Func<string, Task> body)
+    {
+        var dir = Path.Combine(Path.GetTempPath(), "loadtest-" + Guid.NewGuid().ToString("N"));
+        try
+        {
+            await body(dir);
         }
         finally
         {
