@@ -250,16 +250,8 @@ internal sealed class RunPlan(LoadTestOptions options, TestBed bed, Payloads pay
         return $"; CPU used outside the bed, per pair: {string.Join(" / ", shares)} %";
     }
 
-    private static double? Median(List<double> values)
-    {
-        if (values.Count < 3)
-        {
-            return null;
-        }
-
-        values.Sort();
-        return values.Count % 2 == 1 ? values[values.Count / 2] : (values[(values.Count / 2) - 1] + values[values.Count / 2]) / 2;
-    }
+    /// <summary>A paired median needs at least 3 pairs: with fewer, one disturbed round decides it.</summary>
+    private static double? Median(List<double> values) => values.Count < 3 ? null : RoundStatistics.Median(values);
 
     /// <summary>Median of the per-round differences a[i] - b[i]; null when there are fewer than 3 pairs.</summary>
     internal static double? PairedMedianDifference(List<double> a, List<double> b) => Median(Differences(a, b));

@@ -185,7 +185,7 @@ internal static class ReportWriter
         line("| --- |" + string.Concat(Enumerable.Repeat(" ---: |", processes.Length)));
         foreach (var s in measured)
         {
-            line($"| {s.Name} | " + string.Join(" | ", processes.Select(p => s.RoundCpuPerRequestUs.TryGetValue(p, out var v) && v.Count > 0 ? F(Median(v), "0") : "-")) + " |");
+            line($"| {s.Name} | " + string.Join(" | ", processes.Select(p => s.RoundCpuPerRequestUs.TryGetValue(p, out var v) && v.Count > 0 ? F(RoundStatistics.Median(v), "0") : "-")) + " |");
         }
 
         var pairs = r.Scenarios.Where(s => s.Name.StartsWith("gateway-l1-", StringComparison.Ordinal))
@@ -199,20 +199,13 @@ internal static class ReportWriter
             line("| --- | ---: | ---: | ---: | ---: |");
             foreach (var (gw, yarp) in pairs)
             {
-                var g = Median(gw.RoundCpuPerRequestUs["gateway"]);
-                var y = Median(yarp!.RoundCpuPerRequestUs["plainproxy"]);
-                var machineGw = gw.RoundCpuPerRequestUs.Where(kv => kv.Key != "plainproxy").Sum(kv => Median(kv.Value));
-                var machineYarp = yarp.RoundCpuPerRequestUs.Where(kv => kv.Key != "gateway").Sum(kv => Median(kv.Value));
+                var g = RoundStatistics.Median(gw.RoundCpuPerRequestUs["gateway"]);
+                var y = RoundStatistics.Median(yarp!.RoundCpuPerRequestUs["plainproxy"]);
+                var machineGw = gw.RoundCpuPerRequestUs.Where(kv => kv.Key != "plainproxy").Sum(kv => RoundStatistics.Median(kv.Value));
+                var machineYarp = yarp.RoundCpuPerRequestUs.Where(kv => kv.Key != "gateway").Sum(kv => RoundStatistics.Median(kv.Value));
                 line($"| {gw.Name} / {yarp.Name} | {F(g, "0")} | {F(y, "0")} | {F(g / y, "0.00")} | {F(machineGw, "0")} / {F(machineYarp, "0")} = {F(machineGw / machineYarp, "0.00")} |");
             }
         }
-    }
-
-    private static double Median(List<double> values)
-    {
-        var sorted = values.Order().ToList();
-        return sorted.Count == 0 ? double.NaN
-            : sorted.Count % 2 == 1 ? sorted[sorted.Count / 2] : (sorted[(sorted.Count / 2) - 1] + sorted[sorted.Count / 2]) / 2;
     }
 
     private static void Chart(RunReport report, string path)
