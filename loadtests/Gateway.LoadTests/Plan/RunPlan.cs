@@ -64,12 +64,15 @@ internal sealed class RunPlan(LoadTestOptions options, TestBed bed, Payloads pay
         }
 
         var openConnections = Math.Max(c, 64);
-        var fixedPair = await RunGroupAsync(
+        //    Plain YARP runs twice per round, before and after the gateway: the second is the A/A control,
+        //    the p99 "added" between two identical sides at this rate on this machine (the goal's noise floor).
+        var fixedGroup = await RunGroupAsync(
             [
                 GetScenario("yarp", bed.Plain, Size.Medium, LoadShape.FixedRate(rate, openConnections), "-fixed"),
                 GetScenario("gateway-l1", bed.Gateway, Size.Medium, LoadShape.FixedRate(rate, openConnections), "-fixed"),
+                GetScenario("yarp", bed.Plain, Size.Medium, LoadShape.FixedRate(rate, openConnections), "-fixed-again"),
             ], ct);
-        var (yarpFixed, gwFixed) = (fixedPair[0], fixedPair[1]);
+        var (yarpFixed, gwFixed, yarpAgain) = (fixedGroup[0], fixedGroup[1], fixedGroup[2]);
 
         // 3. L1 misses served from Redis: every request a subject never seen before (granted in Redis).
         await RunAsync(new Scenario
@@ -138,123 +141,10 @@ internal sealed class RunPlan(LoadTestOptions options, TestBed bed, Payloads pay
             Wrk = wrk,
             WrkCounterpart = Find("gateway-l1-get-8k"),
         };
-        AddRatios(report, yarpFixed, gwFixed);
+        GoalRatios.Add(report, _results, yarpFixed, gwFixed, yarpAgain);
         report.Evaluate(options.EnforceGoals);
         return report;
     }
-
-    private void AddRatios(RunReport report, ScenarioResult yarpFixed, ScenarioResult gwFixed)
-    {
-        void Throughput(string name, string size, double goal)
-        {
-            var gw = Find($"gateway-l1-{name}-{size}");
-            var yarp = Find($"yarp-{name}-{size}");
-            if (gw is null || yarp is null || yarp.ThroughputRps <= 0)
-            {
-                return;
-            }
-
-            var value = Math.Round(gw.ThroughputRps / yarp.ThroughputRps, 3);
-            report.Ratios.Add(new Ratio($"throughput gateway-l1 / yarp, {name.ToUpperInvariant()} {size}", gw.Name, yarp.Name, value, $">= {goal}", value >= goal));
-
-            // The same goal judged per round, as the p99 below: each gateway round against the YARP round
-            // just before it, both under the host's load of that moment. With the CPU other processes
-            // took in each pair, so a reader can see which rounds a neighbour disturbed.
-            if (PairedMedianRatio(gw.RoundThroughputRps, yarp.RoundThroughputRps) is { } paired)
-            {
-                report.Ratios.Add(new Ratio(
-                    string.Create(CultureInfo.InvariantCulture, $"throughput gateway-l1 / yarp, {name.ToUpperInvariant()} {size}, median over {gw.RoundThroughputRps.Count} paired rounds (per-round {string.Join(" / ", Quotients(gw.RoundThroughputRps, yarp.RoundThroughputRps).Select(q => q.ToString("0.00", CultureInfo.InvariantCulture)))}{ForeignCpu(yarp, gw)})"),
-                    gw.Name,
-                    yarp.Name,
-                    Math.Round(paired, 3),
-                    $">= {goal}",
-                    paired >= goal));
-            }
-        }
-
-        foreach (var size in new[] { "0.5k", "8k", "256k" })
-        {
-            Throughput("get", size, size == "256k" ? 0.5 : 0.85);
-            Throughput("post", size, size == "256k" ? 0.5 : 0.85);
-        }
-
-        // Both sides of the fixed-rate pair must have run (--only can leave one out).
-        if (gwFixed.Requests > 0 && yarpFixed.Requests > 0)
-        {
-            var added = Math.Round(gwFixed.P99Ms - yarpFixed.P99Ms, 3);
-            // A 1 ms goal cannot be judged when plain YARP's own p99 at the same rate is over 10 ms (a busy machine).
-            var inconclusive = yarpFixed.P99Ms > 10 ? string.Create(CultureInfo.InvariantCulture, $"plain-YARP p99 alone is {yarpFixed.P99Ms:0.0} ms, over 10× the goal") : null;
-            report.Ratios.Add(new Ratio($"p99 added over plain YARP at {gwFixed.OfferedRps:0} req/s (half gateway capacity), GET 8k, all rounds pooled", gwFixed.Name, yarpFixed.Name, added, "<= 1 ms", added <= 1.0, inconclusive));
-
-            // The same goal judged per round: each gateway round against the plain-YARP round just before it,
-            // so both saw the host's load of that moment; the median of those differences is what one stall
-            // of another tenant cannot move, unlike the pooled p99 above (which it can by many ms).
-            if (PairedMedianDifference(gwFixed.RoundP99Ms, yarpFixed.RoundP99Ms) is { } paired)
-            {
-                report.Ratios.Add(new Ratio(
-                    string.Create(CultureInfo.InvariantCulture, $"p99 added over plain YARP, same rate, median over {gwFixed.RoundP99Ms.Count} paired rounds (per-round differences {string.Join(" / ", Differences(gwFixed.RoundP99Ms, yarpFixed.RoundP99Ms).Select(d => d.ToString("+0.00;-0.00", CultureInfo.InvariantCulture)))} ms{ForeignCpu(yarpFixed, gwFixed)})"),
-                    gwFixed.Name,
-                    yarpFixed.Name,
-                    Math.Round(paired, 3),
-                    "<= 1 ms",
-                    paired <= 1.0));
-            }
-        }
-
-        var down = Find("gateway-redis-down-post-8k");
-        if (down is not null)
-        {
-            report.Ratios.Add(new Ratio("Redis down: 5xx responses", down.Name, "-", down.Status5xx, "== 0", down.Status5xx == 0));
-            report.Ratios.Add(new Ratio("Redis down: responses with a leaked field", down.Name, "-", down.Leaked, "== 0", down.Leaked == 0));
-        }
-    }
-
-    private static List<double> Differences(List<double> a, List<double> b)
-    {
-        var d = new List<double>();
-        for (var i = 0; i < Math.Min(a.Count, b.Count); i++)
-        {
-            d.Add(a[i] - b[i]);
-        }
-
-        return d;
-    }
-
-    private static List<double> Quotients(List<double> a, List<double> b)
-    {
-        var q = new List<double>();
-        for (var i = 0; i < Math.Min(a.Count, b.Count); i++)
-        {
-            if (b[i] > 0)
-            {
-                q.Add(a[i] / b[i]);
-            }
-        }
-
-        return q;
-    }
-
-    /// <summary>Median of the per-round ratios a[i] / b[i]; null when there are fewer than 3 pairs.</summary>
-    internal static double? PairedMedianRatio(List<double> a, List<double> b) => Median(Quotients(a, b));
-
-    /// <summary>"; other processes' CPU 1/3/…% per pair": the larger of the two rounds' shares; empty when not measured.</summary>
-    private static string ForeignCpu(ScenarioResult first, ScenarioResult second)
-    {
-        var n = Math.Min(first.RoundForeignCpu.Count, second.RoundForeignCpu.Count);
-        if (n == 0)
-        {
-            return "";
-        }
-
-        var shares = Enumerable.Range(0, n).Select(i => (Math.Max(first.RoundForeignCpu[i], second.RoundForeignCpu[i]) * 100).ToString("0", CultureInfo.InvariantCulture));
-        return $"; CPU used outside the bed, per pair: {string.Join(" / ", shares)} %";
-    }
-
-    /// <summary>A paired median needs at least 3 pairs: with fewer, one disturbed round decides it.</summary>
-    private static double? Median(List<double> values) => values.Count < 3 ? null : RoundStatistics.Median(values);
-
-    /// <summary>Median of the per-round differences a[i] - b[i]; null when there are fewer than 3 pairs.</summary>
-    internal static double? PairedMedianDifference(List<double> a, List<double> b) => Median(Differences(a, b));
 
     private Scenario GetScenario(string target, Uri baseUri, Size size, LoadShape shape, string suffix = "")
     {

@@ -88,7 +88,7 @@ internal static class ReportWriter
         L("| --- | --- | --- | ---: | --- | --- |");
         foreach (var q in r.Ratios)
         {
-            L($"| {q.Name} | {q.Numerator} | {q.Denominator} | {F(q.Value, "0.###")} | {q.Goal} | {(q.Inconclusive is not null ? "inconclusive: " + q.Inconclusive : q.Met ? "yes" : "**no**")} |");
+            L($"| {q.Name} | {q.Numerator} | {q.Denominator} | {F(q.Value, "0.###")} | {q.Goal} | {(q.IsControl ? "control" : q.Inconclusive is not null ? "inconclusive: " + q.Inconclusive : q.Met ? "yes" : "**no**")} |");
         }
 
         L();

@@ -34,7 +34,7 @@ public sealed class LoadTestSmokeTests(ITestOutputHelper output)
             string[] expected =
             [
                 "direct-get-8k", "yarp-get-8k", "gateway-l1-get-8k", "yarp-post-8k", "gateway-l1-post-8k",
-                "yarp-get-8k-fixed", "gateway-l1-get-8k-fixed", "gateway-l2-post-8k", "gateway-churn-get-8k", "gateway-redis-down-post-8k",
+                "yarp-get-8k-fixed", "gateway-l1-get-8k-fixed", "yarp-get-8k-fixed-again", "gateway-l2-post-8k", "gateway-churn-get-8k", "gateway-redis-down-post-8k",
             ];
             Assert.Equal(expected, report.Scenarios.Select(s => s.Name));
             Assert.All(report.Scenarios, s =>
@@ -72,6 +72,7 @@ public sealed class LoadTestSmokeTests(ITestOutputHelper output)
             // The comparisons the report must show were computed (their values are not asserted here).
             Assert.Contains(report.Ratios, r => r.Name.StartsWith("throughput gateway-l1 / yarp, GET 8k", StringComparison.Ordinal));
             Assert.Contains(report.Ratios, r => r.Name.StartsWith("p99 added", StringComparison.Ordinal));
+            Assert.Contains(report.Ratios, r => r.IsControl && r.Name.StartsWith("A/A control", StringComparison.Ordinal));
             Assert.Contains(report.Ratios, r => r.Name == "Redis down: responses with a leaked field");
 
             // Correctness thresholds (no errors, no 5xx, no leaked field, Redis down fails closed) hold even at smoke rates.
@@ -108,7 +109,7 @@ public sealed class LoadTestSmokeTests(ITestOutputHelper output)
             Assert.Equal(0, exitCode);
             Assert.Contains($"gateway on CPUs {TestBed.ProxyCpu},", report.Settings, StringComparison.Ordinal);
             Assert.Contains($"plainproxy on CPUs {TestBed.ProxyCpu},", report.Settings, StringComparison.Ordinal);
-            Assert.Equal(["yarp-get-8k-fixed", "gateway-l1-get-8k-fixed"], report.Scenarios.Where(s => s.Requests > 0).Select(s => s.Name));
+            Assert.Equal(["yarp-get-8k-fixed", "gateway-l1-get-8k-fixed", "yarp-get-8k-fixed-again"], report.Scenarios.Where(s => s.Requests > 0).Select(s => s.Name));
         });
     }
 

@@ -12,7 +12,7 @@ public sealed class PairedRoundsTests
         List<double> gateway = [2.1, 2.4, 45.0, 2.2, 2.3];
         List<double> yarp = [1.8, 1.9, 2.0, 2.1, 1.7];
 
-        var median = RunPlan.PairedMedianDifference(gateway, yarp);
+        var median = GoalRatios.PairedMedianDifference(gateway, yarp);
 
         Assert.NotNull(median);
         Assert.Equal(0.5, median.Value, 6); // differences 0.3, 0.5, 43, 0.1, 0.6
@@ -21,7 +21,7 @@ public sealed class PairedRoundsTests
     [Fact]
     public void An_even_number_of_rounds_takes_the_mean_of_the_middle_two()
     {
-        var median = RunPlan.PairedMedianDifference([3, 3, 3, 3], [1, 2, 2.5, 0]);
+        var median = GoalRatios.PairedMedianDifference([3, 3, 3, 3], [1, 2, 2.5, 0]);
 
         Assert.Equal(1.5, median!.Value, 6); // differences 2, 1, 0.5, 3 → sorted 0.5, 1, 2, 3
     }
@@ -29,8 +29,8 @@ public sealed class PairedRoundsTests
     [Fact]
     public void Fewer_than_three_pairs_give_no_median()
     {
-        Assert.Null(RunPlan.PairedMedianDifference([1, 2], [1, 2]));
-        Assert.Null(RunPlan.PairedMedianDifference([1, 2, 3], [1, 2]));
+        Assert.Null(GoalRatios.PairedMedianDifference([1, 2], [1, 2]));
+        Assert.Null(GoalRatios.PairedMedianDifference([1, 2, 3], [1, 2]));
     }
 
     [Fact]
@@ -40,7 +40,7 @@ public sealed class PairedRoundsTests
         List<double> gateway = [900, 500, 880, 870, 910];
         List<double> yarp = [1000, 1000, 1000, 1000, 1000];
 
-        var median = RunPlan.PairedMedianRatio(gateway, yarp);
+        var median = GoalRatios.PairedMedianRatio(gateway, yarp);
 
         Assert.Equal(0.88, median!.Value, 6); // ratios 0.90, 0.50, 0.88, 0.87, 0.91
     }
@@ -48,7 +48,7 @@ public sealed class PairedRoundsTests
     [Fact]
     public void A_round_without_answers_on_the_plain_side_is_left_out_of_the_ratios()
     {
-        var median = RunPlan.PairedMedianRatio([900, 800, 850, 870], [1000, 0, 1000, 1000]);
+        var median = GoalRatios.PairedMedianRatio([900, 800, 850, 870], [1000, 0, 1000, 1000]);
 
         Assert.Equal(0.87, median!.Value, 6); // 0.90, 0.85, 0.87: the 0-rps round has no ratio
     }
