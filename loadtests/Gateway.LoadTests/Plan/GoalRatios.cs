@@ -97,28 +97,19 @@ internal static class GoalRatios
                 Math.Abs(controlPaired ?? 0) > Goal ? string.Create(CultureInfo.InvariantCulture, $"plain YARP against itself (A/A control) differs by {controlPaired:+0.00;-0.00} ms, median of paired rounds, more than the goal") : null));
         }
 
+        void Control(string name, double value) =>
+            report.Ratios.Add(new Ratio(name, yarpAgain.Name, yarpFixed.Name, value, "none: the bed's noise at this rate", Met: true, IsControl: true));
+
         if (controlPooled is { } pooledControl)
         {
-            report.Ratios.Add(new Ratio(
-                $"A/A control: p99 of plain YARP against itself, same rate ({yarpAgain.Name}, the round after the gateway's, minus {yarpFixed.Name}), all rounds pooled",
-                yarpAgain.Name,
-                yarpFixed.Name,
-                pooledControl,
-                "none: the bed's noise at this rate",
-                Met: true,
-                IsControl: true));
+            Control($"A/A control: p99 of plain YARP against itself, same rate ({yarpAgain.Name}, the round after the gateway's, minus {yarpFixed.Name}), all rounds pooled", pooledControl);
         }
 
         if (controlPaired is { } pairedControl)
         {
-            report.Ratios.Add(new Ratio(
+            Control(
                 string.Create(CultureInfo.InvariantCulture, $"A/A control, same rate, median over {yarpAgain.RoundP99Ms.Count} paired rounds (per-round differences {SignedList(Differences(yarpAgain.RoundP99Ms, yarpFixed.RoundP99Ms))} ms)"),
-                yarpAgain.Name,
-                yarpFixed.Name,
-                Math.Round(pairedControl, 3),
-                "none: the bed's noise at this rate",
-                Met: true,
-                IsControl: true));
+                Math.Round(pairedControl, 3));
         }
     }
 
