@@ -60,8 +60,15 @@ public sealed class RedisServer : IDisposable
     public bool IsRunning => _process is { HasExited: false };
 
     /// <summary>Starts the server (again, on the same port) and waits until it answers PING.</summary>
-    public void Start()
+    public void Start() => Start([]);
+
+    /// <summary>
+    /// As <see cref="Start()"/>, with extra configuration directives for this start only, e.g.
+    /// <c>["--user", "default", "on", "nopass", "~*", "resetchannels", "+@all"]</c>.
+    /// </summary>
+    public void Start(IReadOnlyList<string> extraArguments)
     {
+        ArgumentNullException.ThrowIfNull(extraArguments);
         if (IsRunning)
         {
             return;
@@ -74,6 +81,11 @@ public sealed class RedisServer : IDisposable
             UseShellExecute = false,
         };
         foreach (var arg in new[] { "--port", Port.ToString(CultureInfo.InvariantCulture), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no" })
+        {
+            info.ArgumentList.Add(arg);
+        }
+
+        foreach (var arg in extraArguments)
         {
             info.ArgumentList.Add(arg);
         }
@@ -113,6 +125,28 @@ public sealed class RedisServer : IDisposable
     public void Resume() => Signal("-CONT");
 
     public void Dispose() => Stop();
+
+    /// <summary>
+    /// Sends one command on a fresh connection of its own and returns the reply's first line (e.g.
+    /// <c>+OK</c>, <c>-NOPERM ...</c>, <c>:1</c>), so tests can reconfigure the server behind the
+    /// client under test without going through it.
+    /// </summary>
+    public string Command(params string[] args)
+    {
+        ArgumentNullException.ThrowIfNull(args);
+        var request = new StringBuilder().Append('*').Append(args.Length).Append("\r\n");
+        foreach (var arg in args)
+        {
+            request.Append('$').Append(Encoding.UTF8.GetByteCount(arg)).Append("\r\n").Append(arg).Append("\r\n");
+        }
+
+        using var client = new TcpClient();
+        client.Connect(IPAddress.Loopback, Port);
+        client.ReceiveTimeout = 5000;
+        using var reader = new StreamReader(client.GetStream(), Encoding.UTF8);
+        client.GetStream().Write(Encoding.UTF8.GetBytes(request.ToString()));
+        return reader.ReadLine() ?? throw new IOException($"redis-server on port {Port} closed the connection without a reply");
+    }
 
     /// <summary>What <c>redis-server --version</c> prints, for reports; "unknown" if it cannot be run.</summary>
     public static string Version(string executable)

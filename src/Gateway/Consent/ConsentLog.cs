@@ -39,7 +39,7 @@ internal static partial class ConsentLog
     [LoggerMessage(EventId = 3007, Level = LogLevel.Information, Message = "Consent change subscription active; L1 cache restarted empty.")]
     public static partial void SubscriptionActive(ILogger logger);
 
-    [LoggerMessage(EventId = 3008, Level = LogLevel.Warning, Message = "Consent store: subscribing to the change channel failed ({ExceptionType}); it will be retried on reconnect.")]
+    [LoggerMessage(EventId = 3008, Level = LogLevel.Warning, Message = "Consent store: subscribing to the change channel failed ({ExceptionType}); it will be retried.")]
     private static partial void SubscribeFailed(ILogger logger, string exceptionType);
 
     public static void SubscribeFailed(ILogger logger, Exception exception) => SubscribeFailed(logger, exception.GetType().Name);
@@ -84,4 +84,8 @@ internal static partial class ConsentLog
 #pragma warning restore CA1873
         }
     }
+
+    [LoggerMessage(EventId = 3015, Level = LogLevel.Warning,
+        Message = "Consent store: the change channel has been unconfirmed for {Wait} on a connected link; subscribing again.")]
+    public static partial void Resubscribing(ILogger logger, TimeSpan wait);
 }

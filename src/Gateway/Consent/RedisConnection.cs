@@ -19,6 +19,13 @@ internal sealed class RedisConnection : IHostedService, IAsyncDisposable, IDispo
     private static readonly TimeSpan HealthyPoll = TimeSpan.FromSeconds(1);
     private static readonly TimeSpan CreateRetry = TimeSpan.FromSeconds(1);
 
+    // The library re-sends SUBSCRIBE once when the subscription link comes back; if the server refuses
+    // it or it is lost in a race (StackExchange.Redis #1110), nothing sends it again and the channel
+    // stays unsubscribed on a healthy link for good. Measured on CI: a restarted redis-server left a
+    // connected, never-confirmed channel. So the monitor re-subscribes after this long connected
+    // without confirmation, and again at this interval until the server confirms.
+    private static readonly TimeSpan ResubscribeAfter = TimeSpan.FromSeconds(2);
+
     private readonly ConsentOptions _options;
     private readonly ConsentInvalidation _hub;
     private readonly GatewayMetrics _metrics;
@@ -227,6 +234,7 @@ internal sealed class RedisConnection : IHostedService, IAsyncDisposable, IDispo
     private async Task MonitorAsync(ConnectionMultiplexer mux, CancellationToken stopping)
     {
         var subscriber = mux.GetSubscriber();
+        long? unconfirmedSince = null;
         while (!stopping.IsCancellationRequested)
         {
             long epoch;
@@ -235,10 +243,11 @@ internal sealed class RedisConnection : IHostedService, IAsyncDisposable, IDispo
                 epoch = _lossEpoch;
             }
 
-            bool confirmed;
+            bool linked, confirmed;
             try
             {
-                confirmed = mux.IsConnected && subscriber.SubscribedEndpoint(Channel) is not null && subscriber.IsConnected(Channel);
+                linked = mux.IsConnected && subscriber.IsConnected(Channel);
+                confirmed = linked && subscriber.SubscribedEndpoint(Channel) is not null;
             }
             catch (ObjectDisposedException)
             {
@@ -247,11 +256,29 @@ internal sealed class RedisConnection : IHostedService, IAsyncDisposable, IDispo
 
             if (confirmed)
             {
+                unconfirmedSince = null;
                 MarkRestored(epoch);
             }
-            else if (IsSubscribed)
+            else
             {
-                MarkLost("subscription no longer confirmed");
+                if (IsSubscribed)
+                {
+                    MarkLost("subscription no longer confirmed");
+                }
+
+                if (!linked)
+                {
+                    unconfirmedSince = null; // the library resubscribes on reconnect; give it that chance first
+                }
+                else if (unconfirmedSince is not { } since)
+                {
+                    unconfirmedSince = _time.GetTimestamp();
+                }
+                else if (_time.GetElapsedTime(since) >= ResubscribeAfter)
+                {
+                    await ResubscribeAsync(subscriber).ConfigureAwait(false);
+                    unconfirmedSince = _time.GetTimestamp();
+                }
             }
 
             UpdateUpGauge();
@@ -263,6 +290,32 @@ internal sealed class RedisConnection : IHostedService, IAsyncDisposable, IDispo
             {
                 return;
             }
+        }
+    }
+
+    private async Task ResubscribeAsync(ISubscriber subscriber)
+    {
+        ConsentLog.Resubscribing(_logger, ResubscribeAfter);
+
+        // Both calls change the handler registry before any I/O, so whatever the server answers, our
+        // handler ends up registered exactly once: dropping it first keeps a second Subscribe from
+        // adding it twice (every notification would then be handled twice).
+        try
+        {
+            await subscriber.UnsubscribeAsync(Channel, _onMessage).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is RedisException or TimeoutException)
+        {
+            ConsentLog.SubscribeFailed(_logger, ex);
+        }
+
+        try
+        {
+            await subscriber.SubscribeAsync(Channel, _onMessage).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is RedisException or TimeoutException)
+        {
+            ConsentLog.SubscribeFailed(_logger, ex);
         }
     }
 

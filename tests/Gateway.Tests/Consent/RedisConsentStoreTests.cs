@@ -144,6 +144,39 @@ public sealed class RedisConsentStoreTests
     }
 
     [Fact]
+    public async Task A_resubscribe_the_server_refused_is_retried_until_it_is_confirmed()
+    {
+        await using var h = await RedisHarness.StartAsync();
+        var generation = h.Hub.Generation;
+        h.Server.Stop();
+        await RedisHarness.WaitUntilAsync(() => !h.Store.IsSubscribed, "loss noticed");
+
+        // The server returns refusing every channel: the client reconnects and its own re-SUBSCRIBE
+        // is refused (NOPERM), so the library believes the channel has no server and stops there.
+        h.Server.Start(["--user", "default", "on", "nopass", "~*", "resetchannels", "+@all"]);
+        await RedisHarness.WaitUntilAsync(() => h.Server.Command("ACL", "LOG") != "*0", "a refused SUBSCRIBE in the server's ACL log", describe: h.Describe);
+        await RedisHarness.WaitUntilAsync(() => h.Store.IsAvailable, "interactive link back", describe: h.Describe);
+        Assert.True((await h.Store.ReadAsync("probe", default)).Succeeded); // reads work: only the channel is refused
+        Assert.False(h.Store.IsSubscribed);                                 // so L1 stays distrusted
+        Assert.False(h.Hub.NotificationsFlowing);
+        Assert.Equal(0, h.Metrics.StoreUp.Value);
+
+        // Access comes back with no reconnect to trigger the library: only our monitor's retry can restore it.
+        Assert.Equal("+OK", h.Server.Command("ACL", "SETUSER", "default", "allchannels"));
+        await h.WaitSubscribedAsync();
+        Assert.True(h.Hub.Generation > generation);
+        await RedisHarness.WaitUntilAsync(() => h.Metrics.StoreUp.Value == 1, "consent_store_up back to 1");
+
+        // And it is a working subscription (one handler, not two): a write's notification arrives once.
+        await RedisHarness.WaitUntilAsync(() => h.Hub.NotificationsFlowing, "notifications trusted");
+        var before = h.Invalidations;
+        await h.Store.SetPurposeAsync("grace", "marketing", ConsentStatus.Denied, null, null, default);
+        await RedisHarness.WaitUntilAsync(() => h.Invalidations > before, "the write's notification");
+        await Task.Delay(200);
+        Assert.Equal(before + 1, h.Invalidations);
+    }
+
+    [Fact]
     public async Task A_hung_server_answers_within_the_deadline_with_stale_denials_or_Unavailable()
     {
         await using var h = await RedisHarness.StartAsync(o =>
