@@ -8,22 +8,26 @@ TARGET=${TARGET:-gateway}
 SIZE=${SIZE:-medium}
 METHOD=${METHOD:-GET}
 WARM=${WARM:-25}
-mkdir -p "$OUT"
+mkdir -p "$OUT/config"
+# The configuration sits in a directory of its own: the gateway watches its file's directory for
+# changes (reloadOnChange), and perf.data, logs and traces written beside it under load would cost it
+# FileSystemWatcher work that a real deployment does not have (about 0.5 us per request in profiles).
+CONFIG="$OUT/config/gateway.json"
 source loadtests/bed-processes.sh
 REDIS=$(free_port); API=$(free_port); PROXY=$(free_port); ADMIN=$(free_port); PLAIN=$(free_port)
 sed -e "s#\"ProxyUrl\": \"[^\"]*\"#\"ProxyUrl\": \"http://127.0.0.1:$PROXY\"#" \
     -e "s#\"AdminUrl\": \"[^\"]*\"#\"AdminUrl\": \"http://127.0.0.1:$ADMIN\"#" \
     -e "s#\"Redis\": \"[^\"]*\"#\"Redis\": \"127.0.0.1:$REDIS\"#" \
     -e "s#\"Address\": \"[^\"]*\"#\"Address\": \"http://127.0.0.1:$API/\"#" \
-    loadtests/results/loadtest-gateway.json > "$OUT/gateway.json"
+    loadtests/results/loadtest-gateway.json > "$CONFIG"
 dotnet build Gateway.sln -c Release -v q -nologo >/dev/null
 start_redis "$REDIS"
 start_sampleapi "$API"
 if [ "$TARGET" = plain ]; then
-  start_plain "$OUT/gateway.json" "$PLAIN"
+  start_plain "$CONFIG" "$PLAIN"
   PORT=$PLAIN
 else
-  start_gateway "$OUT/gateway.json"
+  start_gateway "$CONFIG"
   PORT=$PROXY
 fi
 TARGET_PID=${pids[-1]}
