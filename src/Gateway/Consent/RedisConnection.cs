@@ -11,7 +11,7 @@ namespace ConsentGateway.Consent;
 /// start-up never waits on Redis, and keeps <see cref="ConsentInvalidation"/> told whether change
 /// notifications are flowing: the cache may trust L1 only while they are.
 /// </summary>
-internal sealed class RedisConnection : IHostedService, IAsyncDisposable, IDisposable
+internal sealed partial class RedisConnection : IHostedService, IAsyncDisposable, IDisposable
 {
     // While unsubscribed the monitor polls quickly so L1 is trusted again soon after the library
     // resubscribes; while subscribed it is only a backstop for a missed failure event.
@@ -225,136 +225,6 @@ internal sealed class RedisConnection : IHostedService, IAsyncDisposable, IDispo
                 await Task.Delay(CreateRetry, _time, stopping).ConfigureAwait(false);
             }
         }
-    }
-
-    /// <summary>
-    /// Declares the subscription active only once the server has confirmed it (the library records the
-    /// subscribed endpoint from the SUBSCRIBE reply), and lost when that confirmation disappears.
-    /// </summary>
-    private async Task MonitorAsync(ConnectionMultiplexer mux, CancellationToken stopping)
-    {
-        var subscriber = mux.GetSubscriber();
-        long? unconfirmedSince = null;
-        while (!stopping.IsCancellationRequested)
-        {
-            long epoch;
-            lock (_stateGate)
-            {
-                epoch = _lossEpoch;
-            }
-
-            bool linked, confirmed;
-            try
-            {
-                linked = mux.IsConnected && subscriber.IsConnected(Channel);
-                confirmed = linked && subscriber.SubscribedEndpoint(Channel) is not null;
-            }
-            catch (ObjectDisposedException)
-            {
-                return; // synchronous Dispose closed the multiplexer under us: shutting down
-            }
-
-            if (confirmed)
-            {
-                unconfirmedSince = null;
-                MarkRestored(epoch);
-            }
-            else
-            {
-                if (IsSubscribed)
-                {
-                    MarkLost("subscription no longer confirmed");
-                }
-
-                if (!linked)
-                {
-                    unconfirmedSince = null; // the library resubscribes on reconnect; give it that chance first
-                }
-                else if (unconfirmedSince is not { } since)
-                {
-                    unconfirmedSince = _time.GetTimestamp();
-                }
-                else if (_time.GetElapsedTime(since) >= ResubscribeAfter)
-                {
-                    await ResubscribeAsync(subscriber).ConfigureAwait(false);
-                    unconfirmedSince = _time.GetTimestamp();
-                }
-            }
-
-            UpdateUpGauge();
-            try
-            {
-                await Task.Delay(IsSubscribed ? HealthyPoll : RecoveryPoll, _time, stopping).ConfigureAwait(false);
-            }
-            catch (OperationCanceledException)
-            {
-                return;
-            }
-        }
-    }
-
-    private async Task ResubscribeAsync(ISubscriber subscriber)
-    {
-        ConsentLog.Resubscribing(_logger, ResubscribeAfter);
-
-        // Both calls change the handler registry before any I/O, so whatever the server answers, our
-        // handler ends up registered exactly once: dropping it first keeps a second Subscribe from
-        // adding it twice (every notification would then be handled twice).
-        try
-        {
-            await subscriber.UnsubscribeAsync(Channel, _onMessage).ConfigureAwait(false);
-        }
-        catch (Exception ex) when (ex is RedisException or TimeoutException)
-        {
-            ConsentLog.SubscribeFailed(_logger, ex);
-        }
-
-        try
-        {
-            await subscriber.SubscribeAsync(Channel, _onMessage).ConfigureAwait(false);
-        }
-        catch (Exception ex) when (ex is RedisException or TimeoutException)
-        {
-            ConsentLog.SubscribeFailed(_logger, ex);
-        }
-    }
-
-    private void MarkLost(string reason)
-    {
-        lock (_stateGate)
-        {
-            // Every failure starts a new epoch, so a confirmation observed before it cannot restore after it.
-            _lossEpoch++;
-            if (!_subscribed)
-            {
-                return;
-            }
-
-            _subscribed = false;
-            _hub.SubscriptionLost();
-        }
-
-        _metrics.Invalidations.Inc();
-        ConsentLog.SubscriptionLost(_logger, reason);
-        UpdateUpGauge();
-    }
-
-    private void MarkRestored(long observedEpoch)
-    {
-        lock (_stateGate)
-        {
-            if (_subscribed || observedEpoch != _lossEpoch)
-            {
-                return;
-            }
-
-            _subscribed = true;
-            _hub.SubscriptionRestored();
-        }
-
-        _metrics.Invalidations.Inc();
-        ConsentLog.SubscriptionActive(_logger);
-        UpdateUpGauge();
     }
 
     private void UpdateUpGauge() => _metrics.StoreUp.Set(IsConnected && IsSubscribed ? 1 : 0);
