@@ -42,9 +42,17 @@ public sealed class RedisEndToEndTests(RedisGatewayFixture fixture) : IClassFixt
         var subject = GatewayFixture.NewSubject();
         Assert.False(await EmailTravels(subject));
         await fixture.Gateway.GrantAsync(subject, "marketing");
-        Assert.True(await EmailTravels(subject));
+        Assert.True(await EmailTravels(subject), await LookupCounts());
         await fixture.Gateway.GrantAsync(subject, "marketing", "denied");
         Assert.False(await EmailTravels(subject));
+    }
+
+    /// <summary>For a failure message: which tier answered, so a fail-closed "store unavailable" is told from a stale read.</summary>
+    private async Task<string> LookupCounts()
+    {
+        var metrics = await fixture.Gateway.MetricsAsync();
+        return string.Join(", ", new[] { ("l1", "hit"), ("store", "found"), ("stale", "hit"), ("none", "unavailable") }
+            .Select(t => $"{t.Item1}/{t.Item2}={MetricsText.Counter(metrics, "consent_lookups_total", ("tier", t.Item1), ("result", t.Item2))}"));
     }
 
     [Fact]
