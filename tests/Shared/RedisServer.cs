@@ -219,20 +219,9 @@ public sealed class RedisServer : IDisposable
     {
         try
         {
-            using var client = new TcpClient();
-            client.Connect(IPAddress.Loopback, Port);
-            client.ReceiveTimeout = 1000;
-            var stream = client.GetStream();
-            stream.Write("PING\r\n"u8);
-            var buffer = new byte[16];
-            var read = stream.Read(buffer);
-            return Encoding.ASCII.GetString(buffer, 0, read).StartsWith("+PONG", StringComparison.Ordinal);
+            return Command("PING").StartsWith("+PONG", StringComparison.Ordinal);
         }
-        catch (IOException)
-        {
-            return false;
-        }
-        catch (SocketException)
+        catch (Exception ex) when (ex is IOException or SocketException)
         {
             return false;
         }
