@@ -6,6 +6,8 @@
 #   loadtests/run.sh --smoke --out /tmp/x # a few seconds, tiny rates
 #   extra options: --duration S --warmup S --concurrency N --rounds N --no-wrk --enforce-goals --only name1,name2
 #                  --pin-proxies (proxies on CPU 1, the rest on CPU 0: the p99 goal's run, see README)
+#                  --floor (also a plain YARP that buffers and checks every JSON body, no enforcement: the
+#                           8 KB rows' floor, measured beside the gateway; see README)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 command -v redis-server >/dev/null || { echo "redis-server not found: apt-get install -y redis-server" >&2; exit 2; }

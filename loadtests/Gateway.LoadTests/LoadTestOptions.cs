@@ -52,6 +52,13 @@ internal sealed class LoadTestOptions
     /// </summary>
     public bool PinProxies { get; set; }
 
+    /// <summary>
+    /// Also runs the floor proxy (plain YARP that buffers and checks every JSON body, PlainProxy
+    /// --buffer-json) in the 8 KB groups and the fixed-rate group: what buffering and one check cost
+    /// without any enforcement, measured beside the gateway.
+    /// </summary>
+    public bool Floor { get; set; }
+
     public string Command { get; set; } = Environment.CommandLine;
 
     public TimeSpan RequestTimeout { get; set; } = TimeSpan.FromSeconds(30);
@@ -77,6 +84,7 @@ internal sealed class LoadTestOptions
                 case "--enforce-goals": o.EnforceGoals = true; break;
                 case "--only": o.Only.AddRange(Next().Split(',', StringSplitOptions.RemoveEmptyEntries)); break;
                 case "--pin-proxies": o.PinProxies = true; break;
+                case "--floor": o.Floor = true; break;
                 case "--command": o.Command = Next(); break;
                 case "-h" or "--help": throw new ArgumentException(Usage);
                 default: throw new ArgumentException($"unknown option {args[i]}\n{Usage}");
@@ -116,7 +124,7 @@ internal sealed class LoadTestOptions
 
     public const string Usage = """
         usage: Gateway.LoadTests [--out DIR] [--duration S] [--warmup S] [--jit-warmup S] [--concurrency N] [--smoke]
-                                 [--rounds N] [--no-wrk] [--enforce-goals] [--only a,b] [--pin-proxies] [--configuration Release|Debug] [--root REPO]
+                                 [--rounds N] [--no-wrk] [--enforce-goals] [--only a,b] [--pin-proxies] [--floor] [--configuration Release|Debug] [--root REPO]
         """;
 
     private static string FindRepoRoot(string start)

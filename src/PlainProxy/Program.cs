@@ -2,7 +2,13 @@
 // ReverseProxy section (routes and clusters) from the same JSON file the gateway uses, so both
 // proxies forward the same routes to the same upstream with YARP's defaults.
 //
-//   dotnet PlainProxy.dll --config <file> --urls http://127.0.0.1:PORT
+//   dotnet PlainProxy.dll --config <file> --urls http://127.0.0.1:PORT [--buffer-json true]
+//
+// With --buffer-json true it holds and checks every JSON body before forwarding it (BufferedJson.cs):
+// the load tests' measure of what buffering and one check cost without any enforcement.
+using PlainProxy;
+using Yarp.ReverseProxy.Transforms;
+
 var builder = WebApplication.CreateBuilder(args);
 var configPath = builder.Configuration["config"];
 if (!string.IsNullOrEmpty(configPath))
@@ -16,8 +22,21 @@ builder.Logging.AddConsole();
 builder.Logging.SetMinimumLevel(LogLevel.Warning);
 builder.Logging.AddFilter("Microsoft.Hosting.Lifetime", LogLevel.Information);
 
-builder.Services.AddReverseProxy().LoadFromConfig(builder.Configuration.GetSection("ReverseProxy"));
+var bufferJson = builder.Configuration.GetValue<bool>("buffer-json");
+var proxy = builder.Services.AddReverseProxy().LoadFromConfig(builder.Configuration.GetSection("ReverseProxy"));
+if (bufferJson)
+{
+    proxy.AddTransforms(static context => context.AddResponseTransform(BufferedJson.BufferResponseAsync));
+}
 
 var app = builder.Build();
-app.MapReverseProxy();
+if (bufferJson)
+{
+    app.MapReverseProxy(static pipeline => pipeline.Use(BufferedJson.BufferRequestAsync));
+}
+else
+{
+    app.MapReverseProxy();
+}
+
 await app.RunAsync().ConfigureAwait(false);

@@ -33,6 +33,7 @@ internal sealed class TestBed : IAsyncDisposable
         ProxyPort = ManagedProcess.FreePort();
         AdminPort = ManagedProcess.FreePort();
         PlainPort = ManagedProcess.FreePort();
+        FloorPort = ManagedProcess.FreePort();
     }
 
     public int RedisPort { get; }
@@ -45,6 +46,9 @@ internal sealed class TestBed : IAsyncDisposable
 
     public int PlainPort { get; }
 
+    /// <summary>The floor proxy's port (PlainProxy --buffer-json), listening only under --floor.</summary>
+    public int FloorPort { get; }
+
     public Uri Direct => new($"http://127.0.0.1:{ApiPort}");
 
     public Uri Gateway => new($"http://127.0.0.1:{ProxyPort}");
@@ -52,6 +56,8 @@ internal sealed class TestBed : IAsyncDisposable
     public Uri Admin => new($"http://127.0.0.1:{AdminPort}");
 
     public Uri Plain => new($"http://127.0.0.1:{PlainPort}");
+
+    public Uri Floor => new($"http://127.0.0.1:{FloorPort}");
 
     public string ConfigPath { get; private set; } = "";
 
@@ -108,12 +114,13 @@ internal sealed class TestBed : IAsyncDisposable
         ConfigPath = Path.Combine(_options.OutputDirectory, "loadtest-gateway.json");
         await File.WriteAllTextAsync(ConfigPath, GenerateConfig(Path.Combine(root, "config", "gateway.json")));
 
-        log.WriteLine($"starting redis :{RedisPort}, SampleApi :{ApiPort}, gateway :{ProxyPort}/:{AdminPort}, plain YARP :{PlainPort} ({cfg})");
+        log.WriteLine($"starting redis :{RedisPort}, SampleApi :{ApiPort}, gateway :{ProxyPort}/:{AdminPort}, plain YARP :{PlainPort}{(_options.Floor ? $", floor proxy :{FloorPort}" : "")} ({cfg})");
         StartRedis();
         var dotnet = Environment.ProcessPath is { } p && Path.GetFileNameWithoutExtension(p) == "dotnet" ? p : "dotnet";
         var sample = Launch("sampleapi", dotnet, [sampleDll, "--urls", Direct.ToString().TrimEnd('/')], _options.PinProxies ? OneCpuThreadPool : null);
         var gateway = LaunchProxy("gateway", dotnet, [gatewayDll, "--config", ConfigPath]);
         var plain = LaunchProxy("plainproxy", dotnet, [plainDll, "--config", ConfigPath, "--urls", Plain.ToString().TrimEnd('/')]);
+        var floor = _options.Floor ? LaunchProxy(FloorProcess, dotnet, [plainDll, "--config", ConfigPath, "--urls", Floor.ToString().TrimEnd('/'), "--buffer-json", "true"]) : null;
 
         using var probe = new HttpClient { Timeout = TimeSpan.FromSeconds(2) };
         var timeout = TimeSpan.FromSeconds(30);
@@ -122,8 +129,12 @@ internal sealed class TestBed : IAsyncDisposable
         await Task.WhenAll(
             sample.WaitUntilAsync(async () => (await probe.GetAsync(new Uri(Direct, "/healthz"))).IsSuccessStatusCode, timeout, LogPath("sampleapi")),
             gateway.WaitUntilAsync(async () => (await probe.GetAsync(new Uri(Admin, "/readyz"))).IsSuccessStatusCode, timeout, LogPath("gateway")),
-            plain.WaitUntilAsync(async () => { using var r = await probe.GetAsync(new Uri(Plain, "/healthz")); return true; }, timeout, LogPath("plainproxy")));
+            plain.WaitUntilAsync(async () => { using var r = await probe.GetAsync(new Uri(Plain, "/healthz")); return true; }, timeout, LogPath("plainproxy")),
+            floor?.WaitUntilAsync(async () => { using var r = await probe.GetAsync(new Uri(Floor, "/healthz")); return true; }, timeout, LogPath(FloorProcess)) ?? Task.CompletedTask);
     }
+
+    /// <summary>The floor proxy's process name, in logs and in the report's CPU table.</summary>
+    public const string FloorProcess = "floorproxy";
 
     private string LogPath(string name) => Path.Combine(LogDirectory, name + ".log");
 

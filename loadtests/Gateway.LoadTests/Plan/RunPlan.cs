@@ -37,14 +37,21 @@ internal sealed class RunPlan(LoadTestOptions options, TestBed bed, Payloads pay
 
         // 1. Capacity, closed model: GET (response filtered) for all three sizes, then POST /echo (filtered both ways).
         //    Scenarios compared with each other run in interleaved rounds (direct, yarp, gateway, direct, …).
+        //    Under --floor the 8 KB groups also run the floor proxy (buffer and check, no enforcement).
         foreach (var size in sizes)
         {
-            await RunGroupAsync(
-                [
-                    GetScenario("direct", bed.Direct, size, LoadShape.ClosedModel(c)),
-                    GetScenario("yarp", bed.Plain, size, LoadShape.ClosedModel(c)),
-                    GetScenario("gateway-l1", bed.Gateway, size, LoadShape.ClosedModel(c)),
-                ], ct);
+            List<Scenario> group =
+            [
+                GetScenario("direct", bed.Direct, size, LoadShape.ClosedModel(c)),
+                GetScenario("yarp", bed.Plain, size, LoadShape.ClosedModel(c)),
+                GetScenario("gateway-l1", bed.Gateway, size, LoadShape.ClosedModel(c)),
+            ];
+            if (WithFloor(size))
+            {
+                group.Add(GetScenario("floor", bed.Floor, size, LoadShape.ClosedModel(c)));
+            }
+
+            await RunGroupAsync(group, ct);
         }
 
         foreach (var size in postSizes)
@@ -52,6 +59,11 @@ internal sealed class RunPlan(LoadTestOptions options, TestBed bed, Payloads pay
             List<Scenario> group = options.Smoke ? [] : [PostScenario("direct", bed.Direct, size, LoadShape.ClosedModel(c))];
             group.Add(PostScenario("yarp", bed.Plain, size, LoadShape.ClosedModel(c)));
             group.Add(PostScenario("gateway-l1", bed.Gateway, size, LoadShape.ClosedModel(c)));
+            if (WithFloor(size))
+            {
+                group.Add(PostScenario("floor", bed.Floor, size, LoadShape.ClosedModel(c)));
+            }
+
             await RunGroupAsync(group, ct);
         }
 
@@ -66,12 +78,19 @@ internal sealed class RunPlan(LoadTestOptions options, TestBed bed, Payloads pay
         var openConnections = Math.Max(c, 64);
         //    Plain YARP runs twice per round, before and after the gateway: the second is the A/A control,
         //    the p99 "added" between two identical sides at this rate on this machine (the goal's noise floor).
-        var fixedGroup = await RunGroupAsync(
-            [
-                GetScenario("yarp", bed.Plain, Size.Medium, LoadShape.FixedRate(rate, openConnections), "-fixed"),
-                GetScenario("gateway-l1", bed.Gateway, Size.Medium, LoadShape.FixedRate(rate, openConnections), "-fixed"),
-                GetScenario("yarp", bed.Plain, Size.Medium, LoadShape.FixedRate(rate, openConnections), "-fixed-again"),
-            ], ct);
+        List<Scenario> fixedScenarios =
+        [
+            GetScenario("yarp", bed.Plain, Size.Medium, LoadShape.FixedRate(rate, openConnections), "-fixed"),
+            GetScenario("gateway-l1", bed.Gateway, Size.Medium, LoadShape.FixedRate(rate, openConnections), "-fixed"),
+            GetScenario("yarp", bed.Plain, Size.Medium, LoadShape.FixedRate(rate, openConnections), "-fixed-again"),
+        ];
+        if (options.Floor)
+        {
+            // Last in the round, so the A/A control above still directly follows the gateway's round.
+            fixedScenarios.Add(GetScenario("floor", bed.Floor, Size.Medium, LoadShape.FixedRate(rate, openConnections), "-fixed"));
+        }
+
+        var fixedGroup = await RunGroupAsync(fixedScenarios, ct);
         var (yarpFixed, gwFixed, yarpAgain) = (fixedGroup[0], fixedGroup[1], fixedGroup[2]);
 
         // 3. L1 misses served from Redis: every request a subject never seen before (granted in Redis).
@@ -142,9 +161,19 @@ internal sealed class RunPlan(LoadTestOptions options, TestBed bed, Payloads pay
             WrkCounterpart = Find("gateway-l1-get-8k"),
         };
         GoalRatios.Add(report, _results, yarpFixed, gwFixed, yarpAgain);
+        if (options.Floor)
+        {
+            FloorRatios.Add(report, _results, yarpFixed, fixedGroup[3]);
+        }
+
         report.Evaluate(options.EnforceGoals);
         return report;
     }
+
+    private static string Unenforced(string target) =>
+        target == "floor" ? ", no enforcement; each JSON body buffered whole and checked (UTF-8, Utf8JsonReader) before it is forwarded" : ", no enforcement";
+
+    private bool WithFloor(Size size) => options.Floor && size == Size.Medium;
 
     private Scenario GetScenario(string target, Uri baseUri, Size size, LoadShape shape, string suffix = "")
     {
@@ -153,7 +182,7 @@ internal sealed class RunPlan(LoadTestOptions options, TestBed bed, Payloads pay
         {
             Name = $"{target}-get-{Payloads.Short(size)}{suffix}",
             Target = target.Split('-')[0],
-            Description = $"GET /customers/{{id}}/profile?size={Payloads.Query(size)} over 50 subjects" + (isGateway ? ", response filtered (marketing granted, consent in L1)" : ", no enforcement"),
+            Description = $"GET /customers/{{id}}/profile?size={Payloads.Query(size)} over 50 subjects" + (isGateway ? ", response filtered (marketing granted, consent in L1)" : Unenforced(target)),
             Payload = $"GET {Payloads.Label(size)}",
             Shape = shape,
             CreateRequest = i => Payloads.Get(baseUri, size, i, payloads.MarkersOf(i).AlwaysWithheld, countsLeaks: isGateway),
@@ -168,7 +197,7 @@ internal sealed class RunPlan(LoadTestOptions options, TestBed bed, Payloads pay
         {
             Name = $"{target}-post-{Payloads.Short(size)}",
             Target = target.Split('-')[0],
-            Description = $"POST /echo with a {Payloads.Label(size)} profile body, subject in X-Subject-Id (50 subjects)" + (isGateway ? ", request and response filtered" : ", no enforcement"),
+            Description = $"POST /echo with a {Payloads.Label(size)} profile body, subject in X-Subject-Id (50 subjects)" + (isGateway ? ", request and response filtered" : Unenforced(target)),
             Payload = $"POST {Payloads.Label(size)}",
             Shape = shape,
             CreateRequest = i => payloads.Post(baseUri, size, i, Payloads.CustomerId(i), payloads.MarkersOf(i).AlwaysWithheld, countsLeaks: isGateway),
@@ -215,12 +244,20 @@ internal sealed class RunPlan(LoadTestOptions options, TestBed bed, Payloads pay
         {
             scenarios.Add(GetScenario("yarp", bed.Plain, size, LoadShape.ClosedModel(concurrency)));
             scenarios.Add(GetScenario("gateway-l1", bed.Gateway, size, LoadShape.ClosedModel(concurrency)));
+            if (WithFloor(size))
+            {
+                scenarios.Add(GetScenario("floor", bed.Floor, size, LoadShape.ClosedModel(concurrency)));
+            }
         }
 
         foreach (var size in postSizes)
         {
             scenarios.Add(PostScenario("yarp", bed.Plain, size, LoadShape.ClosedModel(concurrency)));
             scenarios.Add(PostScenario("gateway-l1", bed.Gateway, size, LoadShape.ClosedModel(concurrency)));
+            if (WithFloor(size))
+            {
+                scenarios.Add(PostScenario("floor", bed.Floor, size, LoadShape.ClosedModel(concurrency)));
+            }
         }
 
         var each = options.JitWarmup / scenarios.Count;

@@ -174,7 +174,9 @@ internal static class ReportWriter
             return;
         }
 
-        string[] processes = [HostCpu.LoadGenerator, "redis-server", "sampleapi", "plainproxy", "gateway"];
+        string[] processes = r.Scenarios.Exists(s => s.RoundCpuPerRequestUs.ContainsKey(Bed.TestBed.FloorProcess))
+            ? [HostCpu.LoadGenerator, "redis-server", "sampleapi", "plainproxy", "gateway", Bed.TestBed.FloorProcess]
+            : [HostCpu.LoadGenerator, "redis-server", "sampleapi", "plainproxy", "gateway"];
         line("");
         line("## CPU per request, by process");
         line("");
