@@ -1,5 +1,6 @@
 # Sourced by loadtests/profile.sh and loadtests/alloc-profile.sh (from the repository root): builds
-# Release, starts redis-server, SampleApi and the target (TARGET=gateway or plain) on fresh loopback
+# Release, starts redis-server, SampleApi and the target (TARGET=gateway, plain, or floor: plain YARP
+# buffering and checking each JSON body, as run.sh --floor) on fresh loopback
 # ports with the load-test configuration, grants marketing to c-1001, warms the target up with wrk
 # for WARM seconds, and leaves URL, H and WRKARGS (the wrk request), TARGET_PID and OUT set. Every
 # process it starts is stopped when the sourcing script exits.
@@ -25,6 +26,9 @@ start_redis "$REDIS"
 start_sampleapi "$API"
 if [ "$TARGET" = plain ]; then
   start_plain "$CONFIG" "$PLAIN"
+  PORT=$PLAIN
+elif [ "$TARGET" = floor ]; then
+  start_plain "$CONFIG" "$PLAIN" --buffer-json true
   PORT=$PLAIN
 else
   start_gateway "$CONFIG"

@@ -4,6 +4,7 @@
 # target's CPU time per request and, from `perf record`, where it goes (per assembly and symbol).
 #   loadtests/profile.sh                         # gateway, GET 8 KB profile, 8 s of perf samples
 #   TARGET=plain loadtests/profile.sh            # the plain YARP passthrough, same request
+#   TARGET=floor loadtests/profile.sh            # plain YARP holding and checking each JSON body (run.sh --floor)
 #   SIZE=large loadtests/profile.sh              # 256 KB profile
 #   METHOD=POST loadtests/profile.sh             # POST /echo 8 KB, filtered both ways
 # Needs redis-server, wrk and perf (apt-get install -y linux-perf). JIT frames are named through
