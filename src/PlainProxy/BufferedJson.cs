@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Text.Json;
 using System.Text.Unicode;
+using Microsoft.AspNetCore.Http.Features;
 using Yarp.ReverseProxy.Transforms;
 
 namespace PlainProxy;
@@ -22,13 +23,14 @@ internal static class BufferedJson
     public static async Task BufferRequestAsync(HttpContext context, Func<Task> next)
     {
         var request = context.Request;
-        if (request.ContentLength is not > 0 || !IsJson(request.ContentType) || request.Headers.ContentEncoding.Count > 0)
+        var canHaveBody = context.Features.Get<IHttpRequestBodyDetectionFeature>()?.CanHaveBody ?? request.ContentLength > 0;
+        if (!canHaveBody || request.ContentLength == 0 || !IsJson(request.ContentType) || request.Headers.ContentEncoding.Count > 0)
         {
             await next().ConfigureAwait(false);
             return;
         }
 
-        var (buffer, length) = await ReadAsync(request.Body, (int)Math.Min(request.ContentLength.Value, int.MaxValue - 1), context.RequestAborted).ConfigureAwait(false);
+        var (buffer, length) = await ReadAsync(request.Body, (int)Math.Min(request.ContentLength ?? DefaultCapacity, int.MaxValue - 1), context.RequestAborted).ConfigureAwait(false);
         try
         {
             if (!IsValid(buffer.AsSpan(0, length)))
@@ -39,6 +41,7 @@ internal static class BufferedJson
 
             request.Body = new MemoryStream(buffer, 0, length, writable: false);
             request.ContentLength = length;
+            request.Headers.Remove("Transfer-Encoding");
             await next().ConfigureAwait(false);
         }
         finally
