@@ -72,13 +72,71 @@ internal sealed class Listeners
     }
 }
 
-/// <summary>Invalidates endpoint candidates that belong to another listener (see <see cref="Listeners"/>).</summary>
-internal sealed class ListenerMatcherPolicy(Listeners listeners) : MatcherPolicy, IEndpointSelectorPolicy
+/// <summary>
+/// Lets an endpoint match only on its own listener (see <see cref="Listeners"/>). As a node-building
+/// policy it becomes a branch of the routing DFA, decided by one port comparison per request, so the
+/// matcher stays on its synchronous path; candidate filtering is kept only for dynamic endpoints,
+/// which the DFA cannot branch on ahead of time (as ASP.NET Core's own HTTP method policy does).
+/// </summary>
+internal sealed class ListenerMatcherPolicy(Listeners listeners) : MatcherPolicy, INodeBuilderPolicy, IEndpointSelectorPolicy
 {
     // Run before YARP's own policies so a proxied route never even matches on the admin listener.
     public override int Order => -1000;
 
-    public bool AppliesToEndpoints(IReadOnlyList<Endpoint> endpoints) => true;
+    bool INodeBuilderPolicy.AppliesToEndpoints(IReadOnlyList<Endpoint> endpoints) => !ContainsDynamicEndpoints(endpoints);
+
+    bool IEndpointSelectorPolicy.AppliesToEndpoints(IReadOnlyList<Endpoint> endpoints) => ContainsDynamicEndpoints(endpoints);
+
+    public IReadOnlyList<PolicyNodeEdge> GetEdges(IReadOnlyList<Endpoint> endpoints)
+    {
+        // Fail closed: an endpoint without listener metadata is on no edge, so it matches nowhere.
+        List<Endpoint>? proxy = null;
+        List<Endpoint>? admin = null;
+        foreach (var endpoint in endpoints)
+        {
+            switch (endpoint.Metadata.GetMetadata<ListenerMetadata>()?.Listener)
+            {
+                case Listener.Proxy:
+                    (proxy ??= []).Add(endpoint);
+                    break;
+                case Listener.Admin:
+                    (admin ??= []).Add(endpoint);
+                    break;
+            }
+        }
+
+        var edges = new List<PolicyNodeEdge>(2);
+        if (proxy is not null)
+        {
+            edges.Add(new PolicyNodeEdge(Listener.Proxy, proxy));
+        }
+
+        if (admin is not null)
+        {
+            edges.Add(new PolicyNodeEdge(Listener.Admin, admin));
+        }
+
+        return edges;
+    }
+
+    public PolicyJumpTable BuildJumpTable(int exitDestination, IReadOnlyList<PolicyJumpTableEdge> edges)
+    {
+        int proxy = exitDestination, admin = exitDestination;
+        foreach (var edge in edges)
+        {
+            switch ((Listener)edge.State)
+            {
+                case Listener.Proxy:
+                    proxy = edge.Destination;
+                    break;
+                case Listener.Admin:
+                    admin = edge.Destination;
+                    break;
+            }
+        }
+
+        return new ListenerJumpTable(listeners, proxy, admin, exitDestination);
+    }
 
     public Task ApplyAsync(HttpContext httpContext, CandidateSet candidates)
     {
@@ -94,5 +152,16 @@ internal sealed class ListenerMatcherPolicy(Listeners listeners) : MatcherPolicy
         }
 
         return Task.CompletedTask;
+    }
+
+    /// <summary>A connection on neither listener's port goes to the exit: no endpoint.</summary>
+    private sealed class ListenerJumpTable(Listeners listeners, int proxy, int admin, int exit) : PolicyJumpTable
+    {
+        public override int GetDestination(HttpContext httpContext) => listeners.Of(httpContext) switch
+        {
+            Listener.Proxy => proxy,
+            Listener.Admin => admin,
+            _ => exit,
+        };
     }
 }

@@ -84,11 +84,11 @@ internal sealed partial class ConsentEnforcementMiddleware(
             return null;
         }
 
-        // The forwarded request body may be this pooled buffer, so it must outlive forwarding:
+        // The forwarded request body may be this pooled buffer (or its filtered copy), so it must outlive forwarding:
         // once the request is admitted, ForwardAsync owns it and disposes it when forwarding and
         // its bookkeeping are done (as the whole-request `using` used to). Disposing it here
         // instead would hand YARP returned memory; RegisterForDispose would keep it alive too, but
-        // allocates the response's dispose list on every request. On refusal (or an exception)
+        // adds an on-completed callback (and Kestrel's work to run it) to every request. On refusal (or an exception)
         // it is disposed here, after the refusal was written, as before.
         var body = new RequestBody();
         var admitted = false;
@@ -150,7 +150,8 @@ internal sealed partial class ConsentEnforcementMiddleware(
             context.Features.Set(exchange);
             await next(context).ConfigureAwait(false);
 
-            if (context.GetForwarderErrorFeature() is { } error && !context.Response.HasStarted)
+            var error = context.GetForwarderErrorFeature();
+            if (error is not null && !context.Response.HasStarted)
             {
                 var upstream = error.Error is ForwarderError.RequestTimedOut ? Problem.UpstreamTimeout : Problem.UpstreamUnavailable;
                 await upstream.WriteAsync(context).ConfigureAwait(false);
@@ -158,7 +159,7 @@ internal sealed partial class ConsentEnforcementMiddleware(
 
             CountWithheld(instruments, exchange, exchange.WithheldMask);
             var decision = exchange.Blocked ? RequestDecision.Blocked
-                : exchange.ResponseFailed || context.GetForwarderErrorFeature() is not null ? RequestDecision.Error
+                : exchange.ResponseFailed || error is not null ? RequestDecision.Error
                 : exchange.WithheldMask == 0 ? RequestDecision.Allowed
                 : exchange.IsReport ? RequestDecision.Reported : RequestDecision.Filtered;
             instruments.Requests(exchange.Purpose, decision).Inc();
@@ -183,15 +184,28 @@ internal sealed partial class ConsentEnforcementMiddleware(
         return new((problem, subject));
     }
 
-    private async ValueTask<bool> Decide(HttpContext context, Purpose purpose, string subject)
+    /// <remarks>Not an async method: a lookup served from L1 completes synchronously, and then no state machine runs.</remarks>
+    private ValueTask<bool> Decide(HttpContext context, Purpose purpose, string subject)
     {
         if (!ConsentEvaluator.NeedsLookup(purpose))
         {
-            return true;
+            return new(true);
         }
 
-        var lookup = await consent.LookupAsync(subject, context.RequestAborted).ConfigureAwait(false);
-        var gpc = context.Request.Headers.TryGetValue("Sec-GPC", out var gpcValues) && gpcValues.Contains("1");
+        var lookup = consent.LookupAsync(subject, context.RequestAborted);
+        return lookup.IsCompletedSuccessfully
+            ? new(Allows(context, purpose, lookup.Result))
+            : DecideAsync(context, purpose, lookup);
+    }
+
+    private async ValueTask<bool> DecideAsync(HttpContext context, Purpose purpose, ValueTask<ConsentLookupResult> lookup) =>
+        Allows(context, purpose, await lookup.ConfigureAwait(false));
+
+    private bool Allows(HttpContext context, Purpose purpose, in ConsentLookupResult lookup)
+    {
+        // Global Privacy Control only bears on opt-out purposes (sale and sharing): skip the header lookup for the rest.
+        var gpc = purpose.Basis == LegalBasis.OptOut
+            && context.Request.Headers.TryGetValue("Sec-GPC", out var gpcValues) && gpcValues.Contains("1");
         return ConsentEvaluator.Allows(purpose, lookup, gpc, time.GetUtcNow());
     }
 
@@ -247,8 +261,8 @@ internal sealed partial class ConsentEnforcementMiddleware(
         if (body.Bytes is not null && rules.BodyFilter is { } filter)
         {
             var started = Stopwatch.GetTimestamp();
-            var output = new PooledBufferWriter(body.Bytes.WrittenCount);
-            context.Response.RegisterForDispose(output);
+            // Held with the read body, so it too lives until forwarding is done (see RequestBody).
+            var output = body.Filtered = new PooledBufferWriter(body.Bytes.WrittenCount);
             var result = BodyActions.Filter(filter, rules.BodyRules, body.Bytes.WrittenSpan, exchange.DeniedMask, exchange.SubjectUtf8, output, pseudonymizer);
             metrics.RequestEnforcementDuration.Observe(Stopwatch.GetElapsedTime(started).TotalSeconds);
             switch (result.Status)
@@ -289,6 +303,8 @@ internal sealed partial class ConsentEnforcementMiddleware(
             request.Headers.Remove("If-Range");
         }
 
+        // The key authenticates the caller to the gateway only: an upstream (or its logs) never sees it.
+        request.Headers.Remove(RequestIdentity.ApiKeyHeader);
         ConsentHeaders.Describe(request.Headers, exchange, withheld);
 
         return null;
@@ -353,12 +369,18 @@ internal sealed partial class ConsentEnforcementMiddleware(
     /// <summary>What an admitted request carries from <see cref="AdmitAsync"/> into <see cref="ForwardAsync"/>.</summary>
     private readonly record struct Admission(ConsentExchange Exchange, RouteInstruments Instruments, RequestBody Body);
 
-    /// <summary>The buffered request body, whose pooled memory lives until forwarding is done.</summary>
+    /// <summary>The buffered request body and its filtered copy, whose pooled memory lives until forwarding is done.</summary>
     private sealed class RequestBody : IDisposable
     {
         public PooledBufferWriter? Bytes { get; set; }
 
-        public void Dispose() => Bytes?.Dispose();
+        public PooledBufferWriter? Filtered { get; set; }
+
+        public void Dispose()
+        {
+            Bytes?.Dispose();
+            Filtered?.Dispose();
+        }
     }
 
     [LoggerMessage(EventId = 2001, Level = LogLevel.Error, Message = "Route {RouteId} has no consent policy; request refused")]

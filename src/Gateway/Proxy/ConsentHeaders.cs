@@ -43,8 +43,7 @@ internal static class ConsentHeaders
         List<string>? forged = null;
         foreach (var header in headers)
         {
-            if (header.Key.Length >= 10 && header.Key.AsSpan(0, 2).Equals("X-", StringComparison.OrdinalIgnoreCase) | header.Key.AsSpan(0, 2).Equals("X_", StringComparison.OrdinalIgnoreCase)
-                && header.Key.AsSpan(2, 8).Equals("Consent-", StringComparison.OrdinalIgnoreCase) | header.Key.AsSpan(2, 8).Equals("Consent_", StringComparison.OrdinalIgnoreCase))
+            if (IsConsentHeader(header.Key))
             {
                 (forged ??= []).Add(header.Key);
             }
@@ -59,5 +58,17 @@ internal static class ConsentHeaders
         {
             headers.Remove(key);
         }
+    }
+
+    /// <summary>X-Consent-* in any case, with '-' or '_' after X and after Consent.</summary>
+    internal static bool IsConsentHeader(string name)
+    {
+        // Every header is checked on every request both ways: the first character rules out nearly all of them.
+        if (name.Length < 10 || (name[0] | 0x20) != 'x' || (name[1] != '-' && name[1] != '_') || (name[9] != '-' && name[9] != '_'))
+        {
+            return false;
+        }
+
+        return name.AsSpan(2, 7).Equals("Consent", StringComparison.OrdinalIgnoreCase);
     }
 }

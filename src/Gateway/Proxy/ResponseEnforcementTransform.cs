@@ -58,91 +58,98 @@ internal sealed partial class ResponseEnforcementTransform(Pseudonymizer pseudon
         }
 
         PooledBufferWriter? output = null;
-        var content = context.ProxyResponse.Content;
-        // Decided once: Content-Length is parsed from the raw upstream headers on each read.
-        var filterBody = rules.BodyFilter is not null && HasBody(http, context.ProxyResponse);
-        var refusal = !filterBody ? null
-            : !JsonBody.IsInspectable(RawContentType(content)) ? Problem.UpstreamBodyUninspectable
-            : content.Headers.ContentLength > exchange.MaxResponseBodyBytes ? Problem.UpstreamBodyTooLarge
-            : null;
-        if (refusal is not null)
+        try
         {
-            if (!report)
+            var content = context.ProxyResponse.Content;
+            // Decided once: Content-Length is parsed from the raw upstream headers on each read.
+            var filterBody = rules.BodyFilter is not null && HasBody(http, context.ProxyResponse);
+            var refusal = !filterBody ? null
+                : !JsonBody.IsInspectable(RawContentType(content)) ? Problem.UpstreamBodyUninspectable
+                : content.Headers.ContentLength > exchange.MaxResponseBodyBytes ? Problem.UpstreamBodyTooLarge
+                : null;
+            if (refusal is not null)
             {
-                await Fail(context, exchange, refusal).ConfigureAwait(false);
-                return;
-            }
-
-            // Report mode never changes traffic: say what enforcement would have done and pass it on.
-            LogResponseRefused(logger, exchange.Route.RouteId, "would-" + refusal.Slug);
-        }
-        else if (filterBody && rules.BodyFilter is { } filter)
-        {
-
-            context.SuppressResponseBody = true;
-            using var input = new PooledBufferWriter((int)Math.Min(content.Headers.ContentLength ?? 16 * 1024, exchange.MaxResponseBodyBytes));
-            var encoding = content.Headers.ContentEncoding.Count == 0 ? null : string.Join(", ", content.Headers.ContentEncoding);
-            var stream = await content.ReadAsStreamAsync(context.CancellationToken).ConfigureAwait(false);
-            var read = await JsonBody.ReadAsync(stream, encoding, exchange.MaxResponseBodyBytes, input, context.CancellationToken).ConfigureAwait(false);
-            if (read != BodyReadStatus.Ok)
-            {
-                var problem = read switch
+                if (!report)
                 {
-                    BodyReadStatus.TooLarge => Problem.UpstreamBodyTooLarge,
-                    BodyReadStatus.UnsupportedEncoding => Problem.UpstreamBodyUninspectable,
-                    _ => Problem.UpstreamBodyInvalid,
-                };
-                await Fail(context, exchange, problem).ConfigureAwait(false);
+                    await Fail(context, exchange, refusal).ConfigureAwait(false);
+                    return;
+                }
+
+                // Report mode never changes traffic: say what enforcement would have done and pass it on.
+                LogResponseRefused(logger, exchange.Route.RouteId, "would-" + refusal.Slug);
+            }
+            else if (filterBody && rules.BodyFilter is { } filter)
+            {
+                context.SuppressResponseBody = true;
+                using var input = new PooledBufferWriter((int)Math.Min(content.Headers.ContentLength ?? 16 * 1024, exchange.MaxResponseBodyBytes));
+                var encoding = content.Headers.ContentEncoding.Count == 0 ? null : string.Join(", ", content.Headers.ContentEncoding);
+                var stream = await content.ReadAsStreamAsync(context.CancellationToken).ConfigureAwait(false);
+                var read = await JsonBody.ReadAsync(stream, encoding, exchange.MaxResponseBodyBytes, input, context.CancellationToken).ConfigureAwait(false);
+                if (read != BodyReadStatus.Ok)
+                {
+                    var problem = read switch
+                    {
+                        BodyReadStatus.TooLarge => Problem.UpstreamBodyTooLarge,
+                        BodyReadStatus.UnsupportedEncoding => Problem.UpstreamBodyUninspectable,
+                        _ => Problem.UpstreamBodyInvalid,
+                    };
+                    await Fail(context, exchange, problem).ConfigureAwait(false);
+                    return;
+                }
+
+                var started = Stopwatch.GetTimestamp();
+                output = new PooledBufferWriter(input.WrittenCount);
+                var result = BodyActions.Filter(filter, rules.BodyRules, input.WrittenSpan, exchange.DeniedMask, exchange.SubjectUtf8, output, pseudonymizer);
+                metrics.ResponseEnforcementDuration.Observe(Stopwatch.GetElapsedTime(started).TotalSeconds);
+                if (result.Status is JsonFilterStatus.Malformed or JsonFilterStatus.TooDeep or JsonFilterStatus.InvalidUtf8)
+                {
+                    LogUpstreamBodyInvalid(logger, exchange.Route.RouteId, result.Status.ToString());
+                    await Fail(context, exchange, Problem.UpstreamBodyInvalid).ConfigureAwait(false);
+                    return;
+                }
+
+                blocked |= result.Status == JsonFilterStatus.Blocked;
+                withheld |= result.WithheldMask;
+                if (report)
+                {
+                    // Dry run: forward what the upstream sent (decoded), untouched.
+                    output.Clear();
+                    input.WrittenSpan.CopyTo(output.GetSpan(input.WrittenCount));
+                    output.Advance(input.WrittenCount);
+                }
+            }
+
+            exchange.WithheldMask |= withheld;
+            if (blocked && !report)
+            {
+                exchange.Blocked = true;
+                context.SuppressResponseBody = true;
+                var categories = exchange.CategoryList(exchange.WithheldMask);
+                await ConsentHeaders.WriteBlockedAsync(http, categories).ConfigureAwait(false);
                 return;
             }
 
-            var started = Stopwatch.GetTimestamp();
-            output = new PooledBufferWriter(input.WrittenCount);
-            http.Response.RegisterForDispose(output);
-            var result = BodyActions.Filter(filter, rules.BodyRules, input.WrittenSpan, exchange.DeniedMask, exchange.SubjectUtf8, output, pseudonymizer);
-            metrics.ResponseEnforcementDuration.Observe(Stopwatch.GetElapsedTime(started).TotalSeconds);
-            if (result.Status is JsonFilterStatus.Malformed or JsonFilterStatus.TooDeep or JsonFilterStatus.InvalidUtf8)
-            {
-                LogUpstreamBodyInvalid(logger, exchange.Route.RouteId, result.Status.ToString());
-                await Fail(context, exchange, Problem.UpstreamBodyInvalid).ConfigureAwait(false);
-                return;
-            }
+            var headers = response.Headers;
+            MarkPrivateAndDescribe(headers, exchange, rules, report);
 
-            blocked |= result.Status == JsonFilterStatus.Blocked;
-            withheld |= result.WithheldMask;
-            if (report)
+            if (output is not null)
             {
-                // Dry run: forward what the upstream sent (decoded), untouched.
-                output.Clear();
-                input.WrittenSpan.CopyTo(output.GetSpan(input.WrittenCount));
-                output.Advance(input.WrittenCount);
+                headers.Remove(HeaderNames.ETag);
+                headers.Remove(HeaderNames.ContentMD5);
+                headers.Remove("Digest");
+                headers.Remove("Content-Digest");
+                headers.Remove(HeaderNames.ContentRange);
+                headers.Remove(HeaderNames.ContentEncoding);
+                headers.Remove(HeaderNames.TransferEncoding);
+                response.ContentLength = output.WrittenCount;
+                await response.Body.WriteAsync(output.WrittenMemory, context.CancellationToken).ConfigureAwait(false);
             }
         }
-
-        exchange.WithheldMask |= withheld;
-        if (blocked && !report)
+        finally
         {
-            exchange.Blocked = true;
-            context.SuppressResponseBody = true;
-            var categories = exchange.CategoryList(exchange.WithheldMask);
-            await ConsentHeaders.WriteBlockedAsync(http, categories).ConfigureAwait(false);
-            return;
-        }
-
-        var headers = response.Headers;
-        MarkPrivateAndDescribe(headers, exchange, rules, report);
-
-        if (output is not null)
-        {
-            headers.Remove(HeaderNames.ETag);
-            headers.Remove(HeaderNames.ContentMD5);
-            headers.Remove("Digest");
-            headers.Remove("Content-Digest");
-            headers.Remove(HeaderNames.ContentRange);
-            headers.Remove(HeaderNames.ContentEncoding);
-            headers.Remove(HeaderNames.TransferEncoding);
-            response.ContentLength = output.WrittenCount;
-            await response.Body.WriteAsync(output.WrittenMemory, context.CancellationToken).ConfigureAwait(false);
+            // Kestrel copies what WriteAsync is given into its own buffers, so the output can go back to the pool now
+            // rather than through a per-request on-completed callback.
+            output?.Dispose();
         }
     }
 

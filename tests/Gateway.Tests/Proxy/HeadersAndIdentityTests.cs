@@ -196,6 +196,17 @@ public sealed class HeadersAndIdentityTests(GatewayFixture fixture) : IClassFixt
         }
     }
 
+    [Fact]
+    public async Task The_callers_api_key_is_not_forwarded_upstream()
+    {
+        Upstream.Reset();
+        using var response = await Send("/customers/1", GatewayFixture.NewSubject(), "marketing");
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var received = Upstream.OnlyRequest();
+        Assert.Null(received.Header("X-Api-Key"));
+        Assert.Equal(new[] { "marketing" }, received.Headers["X-Purpose"]);
+    }
+
     [Theory]
     [InlineData("/customers/1", "filtered", "user.contact.email")]
     [InlineData("/request-only/1", "filtered", "user.contact.email")]
