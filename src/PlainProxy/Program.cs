@@ -32,7 +32,14 @@ if (bufferJson)
 var app = builder.Build();
 if (bufferJson)
 {
-    app.MapReverseProxy(static pipeline => pipeline.Use(BufferedJson.BufferRequestAsync));
+    // Plain YARP's pipeline (what the parameterless MapReverseProxy builds) with the body check in front.
+    app.MapReverseProxy(static pipeline =>
+    {
+        pipeline.Use(BufferedJson.BufferRequestAsync);
+        pipeline.UseSessionAffinity();
+        pipeline.UseLoadBalancing();
+        pipeline.UsePassiveHealthChecks();
+    });
 }
 else
 {

@@ -62,7 +62,14 @@ internal static class GatewayApp
         app.UseRouting();
         app.MapReverseProxy(proxy =>
         {
+            // Enforcement first, so a refused request never picks a destination or counts toward its health;
+            // then YARP's own steps, which a custom pipeline must name (the parameterless MapReverseProxy
+            // adds them): without them a cluster's load-balancing policy, session affinity and passive
+            // health checks would be silently ignored.
             proxy.UseMiddleware<ConsentEnforcementMiddleware>();
+            proxy.UseSessionAffinity();
+            proxy.UseLoadBalancing();
+            proxy.UsePassiveHealthChecks();
         }).WithMetadata(new ListenerMetadata(Listener.Proxy));
         app.MapAdmin();
 
