@@ -64,7 +64,6 @@ internal sealed partial class ConsentEnforcementMiddleware(
     {
         var policy = policies.Current;
         var routeId = context.GetReverseProxyFeature().Route.Config.RouteId;
-        ConsentHeaders.RemoveForged(context.Request.Headers);
 
         if (!policy.Routes.TryGetValue(routeId, out var route))
         {
@@ -304,8 +303,8 @@ internal sealed partial class ConsentEnforcementMiddleware(
         }
 
         // The key authenticates the caller to the gateway only: an upstream (or its logs) never sees it.
+        // (The consent headers go on the forwarded message itself: see ConsentRequestTransform.)
         request.Headers.Remove(RequestIdentity.ApiKeyHeader);
-        ConsentHeaders.Describe(request.Headers, exchange, withheld);
 
         return null;
     }

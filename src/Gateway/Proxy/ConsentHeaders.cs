@@ -1,3 +1,5 @@
+using System.Net.Http.Headers;
+
 namespace ConsentGateway.Proxy;
 
 /// <summary>The headers through which the gateway says what it did (SPEC §4).</summary>
@@ -34,29 +36,68 @@ internal static class ConsentHeaders
             new(Withheld, string.Join(',', categories)),
         ]);
 
+    /// <summary>The same statement on the request forwarded upstream.</summary>
+    public static void Describe(HttpHeaders headers, ConsentExchange exchange, ulong withheld)
+    {
+        headers.TryAddWithoutValidation(Decision, withheld == 0 || exchange.IsReport ? Allowed : Filtered);
+        if (withheld != 0)
+        {
+            headers.TryAddWithoutValidation(exchange.IsReport ? WouldWithhold : Withheld, exchange.WithheldCategories(withheld));
+        }
+    }
+
     /// <summary>
-    /// Removes every X-Consent-* header (and X_Consent_* spelling) so nobody upstream or downstream
-    /// can forge the gateway's statements.
+    /// Removes every X-Consent-* header (and X_Consent_* spelling) from a request about to be forwarded,
+    /// so nobody upstream can be handed a forged statement of the gateway's. Scans the outgoing message's
+    /// own header store: its enumerator is a struct, where enumerating the incoming IHeaderDictionary
+    /// allocates one on every request.
     /// </summary>
-    public static void RemoveForged(IHeaderDictionary headers)
+    public static void RemoveForged(HttpRequestMessage request)
     {
         List<string>? forged = null;
-        foreach (var header in headers)
+        Collect(request.Headers, ref forged);
+        Collect(request.Content?.Headers, ref forged);
+        if (forged is not null)
+        {
+            foreach (var name in forged)
+            {
+                request.Headers.Remove(name);
+                request.Content?.Headers.Remove(name);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Removes from the response every X-Consent-* header the upstream sent, which YARP has already copied
+    /// into <paramref name="response"/>: the names are found in the upstream message (struct enumerators).
+    /// </summary>
+    public static void RemoveForged(HttpResponseMessage upstream, IHeaderDictionary response)
+    {
+        List<string>? forged = null;
+        Collect(upstream.Headers, ref forged);
+        Collect(upstream.Content.Headers, ref forged);
+        if (forged is not null)
+        {
+            foreach (var name in forged)
+            {
+                response.Remove(name);
+            }
+        }
+    }
+
+    private static void Collect(HttpHeaders? headers, ref List<string>? forged)
+    {
+        if (headers is null)
+        {
+            return;
+        }
+
+        foreach (var header in headers.NonValidated)
         {
             if (IsConsentHeader(header.Key))
             {
                 (forged ??= []).Add(header.Key);
             }
-        }
-
-        if (forged is null)
-        {
-            return;
-        }
-
-        foreach (var key in forged)
-        {
-            headers.Remove(key);
         }
     }
 

@@ -12,6 +12,7 @@ internal static class ProxyServiceCollectionExtensions
     {
         services.AddReverseProxy()
             .LoadFromConfig(configuration.GetSection("ReverseProxy"))
+            .AddTransforms<ConsentRequestTransform>()
             .AddTransforms<ResponseEnforcementTransform>();
         services.AddSingleton(sp => new Pseudonymizer(sp.GetRequiredService<IOptions<GatewayOptions>>().Value.HashKeyBytes()));
 

@@ -39,7 +39,7 @@ internal sealed partial class ResponseEnforcementTransform(Pseudonymizer pseudon
         }
 
         var response = http.Response;
-        ConsentHeaders.RemoveForged(response.Headers);
+        ConsentHeaders.RemoveForged(context.ProxyResponse, response.Headers);
         var rules = exchange.Route.Response;
         var report = exchange.IsReport;
         if ((exchange.DeniedMask & rules.Mask) == 0)
