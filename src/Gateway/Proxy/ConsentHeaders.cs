@@ -21,10 +21,10 @@ internal static class ConsentHeaders
     /// </summary>
     public static void Describe(IHeaderDictionary headers, ConsentExchange exchange, ulong withheld)
     {
-        headers[Decision] = withheld == 0 || exchange.IsReport ? Allowed : Filtered;
+        headers[Decision] = DecisionFor(exchange, withheld);
         if (withheld != 0)
         {
-            headers[exchange.IsReport ? WouldWithhold : Withheld] = exchange.WithheldCategories(withheld);
+            headers[WithheldHeaderFor(exchange)] = exchange.WithheldCategories(withheld);
         }
     }
 
@@ -39,12 +39,16 @@ internal static class ConsentHeaders
     /// <summary>The same statement on the request forwarded upstream.</summary>
     public static void Describe(HttpHeaders headers, ConsentExchange exchange, ulong withheld)
     {
-        headers.TryAddWithoutValidation(Decision, withheld == 0 || exchange.IsReport ? Allowed : Filtered);
+        headers.TryAddWithoutValidation(Decision, DecisionFor(exchange, withheld));
         if (withheld != 0)
         {
-            headers.TryAddWithoutValidation(exchange.IsReport ? WouldWithhold : Withheld, exchange.WithheldCategories(withheld));
+            headers.TryAddWithoutValidation(WithheldHeaderFor(exchange), exchange.WithheldCategories(withheld));
         }
     }
+
+    private static string DecisionFor(ConsentExchange exchange, ulong withheld) => withheld == 0 || exchange.IsReport ? Allowed : Filtered;
+
+    private static string WithheldHeaderFor(ConsentExchange exchange) => exchange.IsReport ? WouldWithhold : Withheld;
 
     /// <summary>
     /// Removes every X-Consent-* header (and X_Consent_* spelling) from a request about to be forwarded,
