@@ -1,3 +1,5 @@
+using System.Diagnostics;
+using System.Runtime.InteropServices;
 using System.Text;
 
 namespace ConsentGateway.Enforcement;
@@ -5,11 +7,34 @@ namespace ConsentGateway.Enforcement;
 /// <summary>A property name from a rule, kept in both encodings so the hot path never transcodes it.</summary>
 internal sealed class JsonRuleName
 {
+    /// <summary>The longest ASCII name compared through <see cref="EqualsAsciiIgnoreCase"/>'s folded form.</summary>
+    private const int FoldedMaxLength = 16;
+
+    // An ASCII name of 1 to 16 bytes, packed as Pack packs a body name of the same length: each letter
+    // byte has the case bit in the mask and the value holds it lower-cased; any other byte must be equal.
+    private readonly ulong _maskHead;
+    private readonly ulong _maskTail;
+    private readonly ulong _valueHead;
+    private readonly ulong _valueTail;
+
     public JsonRuleName(string text)
     {
         Text = text;
         Utf8 = Encoding.UTF8.GetBytes(text);
         IsAscii = Ascii.IsValid(text);
+        if (IsAscii && Utf8.Length is > 0 and <= FoldedMaxLength)
+        {
+            Span<byte> mask = stackalloc byte[Utf8.Length];
+            Span<byte> value = stackalloc byte[Utf8.Length];
+            for (int i = 0; i < Utf8.Length; i++)
+            {
+                mask[i] = char.IsAsciiLetter((char)Utf8[i]) ? (byte)0x20 : (byte)0;
+                value[i] = (byte)(Utf8[i] | mask[i]);
+            }
+
+            (_maskHead, _maskTail) = Pack(mask);
+            (_valueHead, _valueTail) = Pack(value);
+        }
     }
 
     public string Text { get; }
@@ -17,6 +42,46 @@ internal sealed class JsonRuleName
     public byte[] Utf8 { get; }
 
     public bool IsAscii { get; }
+
+    /// <summary>
+    /// For an ASCII rule name: whether <paramref name="name"/>, of the same byte length, equals it under
+    /// <see cref="StringComparison.OrdinalIgnoreCase"/>. A letter matches either case, any other byte
+    /// only itself, and a non-ASCII byte never matches (OrdinalIgnoreCase maps no non-ASCII character
+    /// to an ASCII one: JsonPathAutomatonTests enumerates them).
+    /// </summary>
+    public bool EqualsAsciiIgnoreCase(ReadOnlySpan<byte> name)
+    {
+        Debug.Assert(IsAscii && name.Length == Utf8.Length);
+        if (name.Length is 0 or > FoldedMaxLength)
+        {
+            // Ascii.EqualsIgnoreCase is false when either side holds a non-ASCII byte.
+            return Ascii.EqualsIgnoreCase(name, Utf8);
+        }
+
+        // Up to 16 bytes in two words: one OR and one comparison each instead of a call per name.
+        var (head, tail) = Pack(name);
+        return ((head | _maskHead) == _valueHead) & ((tail | _maskTail) == _valueTail);
+    }
+
+    /// <summary>
+    /// Every byte of a 1- to 16-byte name in two words, the same positions in the same lanes for any two
+    /// names of one length (overlapping reads where the length is not a power of two; unused lanes 0).
+    /// </summary>
+    private static (ulong Head, ulong Tail) Pack(ReadOnlySpan<byte> s)
+    {
+        int n = s.Length;
+        if (n >= 8)
+        {
+            return (MemoryMarshal.Read<ulong>(s), MemoryMarshal.Read<ulong>(s[(n - 8)..]));
+        }
+
+        if (n >= 4)
+        {
+            return (MemoryMarshal.Read<uint>(s) | ((ulong)MemoryMarshal.Read<uint>(s[(n - 4)..]) << 32), 0);
+        }
+
+        return (s[0] | ((ulong)s[n >> 1] << 8) | ((ulong)s[n - 1] << 16), 0);
+    }
 }
 
 /// <summary>
@@ -30,7 +95,6 @@ internal ref struct JsonPropertyNameProbe
     private readonly ReadOnlySpan<byte> _utf8;
     private readonly Span<char> _charBuffer;
     private ReadOnlySpan<char> _chars;
-    private sbyte _isAscii; // -1 unknown; computed only when a case-insensitive comparison needs it
     private bool _decoded;
 
     /// <param name="utf8">The unescaped, valid UTF-8 name.</param>
@@ -40,7 +104,6 @@ internal ref struct JsonPropertyNameProbe
         _utf8 = utf8;
         _charBuffer = charBuffer;
         _chars = default;
-        _isAscii = -1;
         _decoded = false;
     }
 
@@ -53,17 +116,10 @@ internal ref struct JsonPropertyNameProbe
             return _utf8.SequenceEqual(rule.Utf8);
         }
 
-        if (_isAscii < 0)
+        if (rule.IsAscii)
         {
-            _isAscii = Ascii.IsValid(_utf8) ? (sbyte)1 : (sbyte)0;
-        }
-
-        if (_isAscii == 1 && rule.IsAscii)
-        {
-            // Most names differ in length: decide those without the call,
-            // and a first byte that differs other than in the case bit settles most of the rest.
-            return _utf8.Length == rule.Utf8.Length
-                && (_utf8.Length == 0 || (((_utf8[0] ^ rule.Utf8[0]) & ~0x20) == 0 && Ascii.EqualsIgnoreCase(_utf8, rule.Utf8)));
+            // Most names differ in length; an ASCII name equals only names of its own byte length.
+            return _utf8.Length == rule.Utf8.Length && rule.EqualsAsciiIgnoreCase(_utf8);
         }
 
         // OrdinalIgnoreCase maps UTF-16 code units one to one, so the names must have equal UTF-16
