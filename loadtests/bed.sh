@@ -8,7 +8,7 @@ OUT=${OUT:-/tmp/gw-profile}
 TARGET=${TARGET:-gateway}
 SIZE=${SIZE:-medium}
 METHOD=${METHOD:-GET}
-WARM=${WARM:-25}
+WARM=${WARM:-60}
 mkdir -p "$OUT/config"
 # The configuration sits in a directory of its own: the gateway watches its file's directory for
 # changes (reloadOnChange), and perf.data, logs and traces written beside it under load would cost it
