@@ -29,6 +29,9 @@ internal sealed class Pseudonymizer
         _hmac = new HmacSha256(key);
     }
 
+    /// <summary>Where the HMAC's SHA-256 blocks are compressed, for the start-up log.</summary>
+    public string HashImplementation => _hmac.CompressionName;
+
     /// <summary>Writes the <see cref="Length"/>-byte ASCII pseudonym of <paramref name="value"/> for this subject.</summary>
     public void Write(ReadOnlySpan<byte> subjectUtf8, ReadOnlySpan<byte> value, Span<byte> destination)
     {

@@ -6,7 +6,7 @@ using Microsoft.IdentityModel.Tokens;
 
 namespace ConsentGateway.Proxy;
 
-internal static class ProxyServiceCollectionExtensions
+internal static partial class ProxyServiceCollectionExtensions
 {
     public static IServiceCollection AddConsentProxy(this IServiceCollection services, IConfiguration configuration)
     {
@@ -14,7 +14,13 @@ internal static class ProxyServiceCollectionExtensions
             .LoadFromConfig(configuration.GetSection("ReverseProxy"))
             .AddTransforms<ConsentRequestTransform>()
             .AddTransforms<ResponseEnforcementTransform>();
-        services.AddSingleton(sp => new Pseudonymizer(sp.GetRequiredService<IOptions<GatewayOptions>>().Value.HashKeyBytes()));
+        services.AddSingleton(sp =>
+        {
+            var pseudonymizer = new Pseudonymizer(sp.GetRequiredService<IOptions<GatewayOptions>>().Value.HashKeyBytes());
+            var logger = sp.GetRequiredService<ILoggerFactory>().CreateLogger<Pseudonymizer>();
+            LogPseudonymHash(logger, pseudonymizer.HashImplementation);
+            return pseudonymizer;
+        });
 
         var jwt = configuration.GetSection("Jwt");
         if (jwt.Exists())
@@ -51,4 +57,7 @@ internal static class ProxyServiceCollectionExtensions
             };
         });
     }
+
+    [LoggerMessage(EventId = 2201, Level = LogLevel.Information, Message = "Pseudonyms: HMAC-SHA256 with SHA-256 blocks compressed by {Implementation}")]
+    private static partial void LogPseudonymHash(ILogger logger, string implementation);
 }

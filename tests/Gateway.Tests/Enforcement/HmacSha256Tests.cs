@@ -6,16 +6,42 @@ using FsCheck.Xunit;
 
 namespace ConsentGateway.Tests.Enforcement;
 
-/// <summary>The managed HMAC-SHA256 against RFC 4231's vectors and against the platform's HMACSHA256.</summary>
+/// <summary>
+/// The gateway's HMAC-SHA256 against RFC 4231's vectors and against the platform's HMACSHA256, with
+/// each way of compressing SHA-256 blocks: the managed rounds and libcrypto's SHA256_Transform.
+/// </summary>
 public class HmacSha256Tests
 {
-    private static string Managed(byte[] key, byte[] message, int split1 = 0, int split2 = 0)
+    public static TheoryData<string> Compressions => ["managed", "libcrypto"];
+
+    /// <summary>The named compression; libcrypto's must be there on Linux, where .NET itself needs OpenSSL.</summary>
+    private static Sha256Compression Compression(string name)
+    {
+        if (name == "managed")
+        {
+            return Sha256Compression.Managed;
+        }
+
+        Assert.True(OperatingSystem.IsLinux(), "libcrypto's SHA256_Transform is only looked for on Linux");
+        return Assert.IsType<Sha256Compression>(Sha256Compression.LibCrypto, exactMatch: false);
+    }
+
+    private static string Hmac(Sha256Compression compression, byte[] key, byte[] message, int split1 = 0, int split2 = 0)
     {
         split1 = Math.Min(split1, message.Length);
         split2 = Math.Clamp(split2, split1, message.Length);
         var hash = new byte[HmacSha256.HashSizeInBytes];
-        new HmacSha256(key).Compute(message.AsSpan(0, split1), message.AsSpan(split1, split2 - split1), message.AsSpan(split2), hash);
+        new HmacSha256(key, compression).Compute(message.AsSpan(0, split1), message.AsSpan(split1, split2 - split1), message.AsSpan(split2), hash);
         return Convert.ToHexStringLower(hash);
+    }
+
+    [Fact]
+    public void The_gateway_uses_libcryptos_block_function_on_linux()
+    {
+        Assert.True(OperatingSystem.IsLinux(), "the test bed is Linux");
+        Assert.Same(Sha256Compression.LibCrypto, Sha256Compression.Fastest);
+        Assert.StartsWith("libcrypto.so", new HmacSha256(new byte[32]).CompressionName, StringComparison.Ordinal);
+        Assert.StartsWith("libcrypto.so", new Pseudonymizer(new byte[32]).HashImplementation, StringComparison.Ordinal);
     }
 
     // RFC 4231 section 4, HMAC-SHA-256 results (test case 5, truncated output, is covered by case 1's full output).
@@ -36,13 +62,19 @@ public class HmacSha256Tests
     {
         var key = Convert.FromHexString(keyHex);
         var data = Convert.FromHexString(dataHex);
-        Assert.Equal(expectedHex, Managed(key, data));
-        Assert.Equal(expectedHex, Managed(key, data, data.Length / 3, data.Length / 2)); // split into three parts
+        foreach (var name in new[] { "managed", "libcrypto" })
+        {
+            var compression = Compression(name);
+            Assert.Equal(expectedHex, Hmac(compression, key, data));
+            Assert.Equal(expectedHex, Hmac(compression, key, data, data.Length / 3, data.Length / 2)); // split into three parts
+        }
     }
 
-    [Fact]
-    public void Every_length_around_the_padding_boundaries_matches_the_platform()
+    [Theory]
+    [MemberData(nameof(Compressions))]
+    public void Every_length_around_the_padding_boundaries_matches_the_platform(string name)
     {
+        var compression = Compression(name);
         // 55/56 bytes decide whether the length fits the last block; 64 is one whole block; keys at and past 64 are hashed first.
         var key32 = Enumerable.Range(1, 32).Select(i => (byte)i).ToArray();
         var key64 = Enumerable.Range(1, 64).Select(i => (byte)i).ToArray();
@@ -53,14 +85,19 @@ public class HmacSha256Tests
             {
                 var message = Enumerable.Range(0, length).Select(i => (byte)(i * 7)).ToArray();
                 var expected = Convert.ToHexStringLower(HMACSHA256.HashData(key, message));
-                Assert.Equal(expected, Managed(key, message));
-                Assert.Equal(expected, Managed(key, message, length / 2, length / 2 + 1));
+                Assert.Equal(expected, Hmac(compression, key, message));
+                Assert.Equal(expected, Hmac(compression, key, message, length / 2, length / 2 + 1));
             }
         }
     }
 
     [Property(MaxTest = 300)]
-    public Property Random_keys_messages_and_splits_match_the_platform() =>
+    public Property Random_keys_messages_and_splits_match_the_platform_managed() => RandomCases(Sha256Compression.Managed);
+
+    [Property(MaxTest = 300)]
+    public Property Random_keys_messages_and_splits_match_the_platform_libcrypto() => RandomCases(Compression("libcrypto"));
+
+    private static Property RandomCases(Sha256Compression compression) =>
         Prop.ForAll(
             Arb.From(
                 from key in Gen.ArrayOf(Gen.Choose(0, 255).Select(i => (byte)i))
@@ -68,13 +105,14 @@ public class HmacSha256Tests
                 from a in Gen.Choose(0, 400)
                 from b in Gen.Choose(0, 400)
                 select (key, message, a, b)),
-            c => Managed(c.key, c.message, Math.Min(c.a, c.b), Math.Max(c.a, c.b)) == Convert.ToHexStringLower(HMACSHA256.HashData(c.key, c.message)));
+            c => Hmac(compression, c.key, c.message, Math.Min(c.a, c.b), Math.Max(c.a, c.b)) == Convert.ToHexStringLower(HMACSHA256.HashData(c.key, c.message)));
 
-    [Fact]
-    public async Task One_instance_serves_many_threads_at_once()
+    [Theory]
+    [MemberData(nameof(Compressions))]
+    public async Task One_instance_serves_many_threads_at_once(string name)
     {
         var key = RandomNumberGenerator.GetBytes(32);
-        var hmac = new HmacSha256(key);
+        var hmac = new HmacSha256(key, Compression(name));
         var failures = 0;
         await Parallel.ForAsync(0, 2000, (i, _) =>
         {
