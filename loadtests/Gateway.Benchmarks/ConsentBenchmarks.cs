@@ -152,7 +152,7 @@ public class EnforcementStepBenchmarks
     {
         var request = _context.Request;
         Purpose? purpose = null;
-        var problem = RequestIdentity.AuthenticateCaller(request, _policy, out var caller)
+        var problem = RequestIdentity.AuthenticateCaller(request, _policy, out var caller, out _)
             ?? RequestIdentity.ResolvePurpose(request, _route, _policy, caller!, out purpose);
         if (problem is not null)
         {

@@ -75,7 +75,7 @@ internal sealed partial class ConsentEnforcementMiddleware(
         var instruments = metrics.For(route, policy.PurposesByIndex.Length);
 
         Purpose? purpose = null;
-        var problem = RequestIdentity.AuthenticateCaller(context.Request, policy, out var caller)
+        var problem = RequestIdentity.AuthenticateCaller(context.Request, policy, out var caller, out var keyHeader)
             ?? RequestIdentity.ResolvePurpose(context.Request, route, policy, caller!, out purpose);
         if (problem is not null)
         {
@@ -117,7 +117,7 @@ internal sealed partial class ConsentEnforcementMiddleware(
                 MaxResponseBodyBytes = policy.Limits.MaxResponseBodyBytes,
             };
 
-            problem = FilterRequest(context, exchange, body);
+            problem = FilterRequest(context, exchange, body, keyHeader ?? RequestIdentity.ApiKeyHeader);
             if (problem is not null)
             {
                 var categories = exchange.Blocked ? exchange.CategoryList(exchange.WithheldMask) : null;
@@ -240,7 +240,8 @@ internal sealed partial class ConsentEnforcementMiddleware(
     }
 
     /// <summary>Applies request-direction rules. Returns the problem that stops the request, if any.</summary>
-    private Problem? FilterRequest(HttpContext context, ConsentExchange exchange, RequestBody body)
+    /// <param name="keyHeader">The header the caller's API key came in, in the spelling it was sent.</param>
+    private Problem? FilterRequest(HttpContext context, ConsentExchange exchange, RequestBody body, string keyHeader)
     {
         var request = context.Request;
         var rules = exchange.Route.Request;
@@ -302,9 +303,10 @@ internal sealed partial class ConsentEnforcementMiddleware(
             request.Headers.Remove("If-Range");
         }
 
-        // The key authenticates the caller to the gateway only: an upstream (or its logs) never sees it.
+        // The key authenticates the caller to the gateway only: an upstream (or its logs) never sees it, in
+        // whichever spelling it came (X_Api_Key authenticates too: see HeaderSpelling; a second spelling is refused).
         // (The consent headers go on the forwarded message itself: see ConsentRequestTransform.)
-        request.Headers.Remove(RequestIdentity.ApiKeyHeader);
+        request.Headers.Remove(keyHeader);
 
         return null;
     }

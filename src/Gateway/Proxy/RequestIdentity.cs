@@ -12,10 +12,11 @@ internal static class RequestIdentity
 {
     public const string ApiKeyHeader = "X-Api-Key";
 
-    public static Problem? AuthenticateCaller(HttpRequest request, CompiledPolicy policy, out Caller? caller)
+    /// <param name="keyHeader">The spelling of <see cref="ApiKeyHeader"/> the key came in (X_Api_Key, say): the one to take off the forwarded request.</param>
+    public static Problem? AuthenticateCaller(HttpRequest request, CompiledPolicy policy, out Caller? caller, out string? keyHeader)
     {
         caller = null;
-        switch (SingleValueHeader.Read(request.Headers, ApiKeyHeader, out var key))
+        switch (SingleValueHeader.Read(request.Headers, ApiKeyHeader, out var key, out keyHeader))
         {
             case SingleValue.Missing: return Problem.ApiKeyMissing;
             case SingleValue.Ambiguous: return Problem.ApiKeyAmbiguous;

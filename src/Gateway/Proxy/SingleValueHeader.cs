@@ -17,29 +17,33 @@ internal enum SingleValue : byte
 /// </summary>
 internal static class SingleValueHeader
 {
-    public static SingleValue Read(IHeaderDictionary headers, string name, out string value)
+    public static SingleValue Read(IHeaderDictionary headers, string name, out string value) => Read(headers, name, out value, out _);
+
+    /// <param name="spelling">The spelling of <paramref name="name"/> the request used (matched case-insensitively), when exactly one was present.</param>
+    public static SingleValue Read(IHeaderDictionary headers, string name, out string value, out string? spelling)
     {
         value = string.Empty;
+        spelling = null;
         if (HeaderSpelling.Variants(name) is { } variants)
         {
             // Each spelling looked up (case-insensitively); two present spellings are ambiguous.
-            var found = false;
             StringValues values = default;
             foreach (var variant in variants)
             {
                 if (headers.TryGetValue(variant, out var v))
                 {
-                    if (found)
+                    if (spelling is not null)
                     {
+                        spelling = null;
                         return SingleValue.Ambiguous;
                     }
 
-                    found = true;
+                    spelling = variant;
                     values = v;
                 }
             }
 
-            return found ? Single(values, out value) : SingleValue.Missing;
+            return spelling is not null ? Single(values, out value) : SingleValue.Missing;
         }
 
         string? key = null;
@@ -57,6 +61,7 @@ internal static class SingleValueHeader
             }
         }
 
+        spelling = key;
         return key is null ? SingleValue.Missing : Single(headers[key], out value);
     }
 

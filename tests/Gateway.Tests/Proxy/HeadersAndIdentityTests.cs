@@ -208,6 +208,28 @@ public sealed class HeadersAndIdentityTests(GatewayFixture fixture) : IClassFixt
     }
 
     [Theory]
+    [InlineData("X_Api_Key")]
+    [InlineData("X-Api_Key")]
+    [InlineData("x_api-KEY")]
+    public async Task The_callers_api_key_is_not_forwarded_in_any_spelling_it_was_accepted_in(string spelling)
+    {
+        // The key authenticates in any '-'/'_' spelling (servers that fold them read it as one header), so it must
+        // be taken off the forwarded request in that spelling too: an upstream must never be handed a caller's key.
+        Upstream.Reset();
+        using var request = Request(HttpMethod.Post, "/customers/1", "marketing", GatewayFixture.NewSubject(), apiKey: null);
+        request.Content = Json(Person);
+        Assert.True(request.Headers.TryAddWithoutValidation(spelling, TestConfig.ApiKey));
+        using var response = await Gateway.Proxy.SendAsync(request);
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var received = Upstream.OnlyRequest();
+        Assert.DoesNotContain(received.Headers, h => HeaderSpellingOf("X-Api-Key", h.Key));
+        Assert.DoesNotContain(received.Headers.Values.SelectMany(v => v), v => v.Contains(TestConfig.ApiKey, StringComparison.Ordinal));
+    }
+
+    private static bool HeaderSpellingOf(string name, string candidate) =>
+        candidate.Length == name.Length && candidate.Replace('_', '-').Equals(name, StringComparison.OrdinalIgnoreCase);
+
+    [Theory]
     [InlineData("/customers/1", "filtered", "user.contact.email")]
     [InlineData("/request-only/1", "filtered", "user.contact.email")]
     [InlineData("/response-only/1", "allowed", null)]
