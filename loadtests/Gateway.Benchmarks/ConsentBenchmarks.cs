@@ -152,14 +152,15 @@ public class EnforcementStepBenchmarks
     {
         var request = _context.Request;
         Purpose? purpose = null;
-        var problem = RequestIdentity.AuthenticateCaller(request, _policy, out var caller, out _)
-            ?? RequestIdentity.ResolvePurpose(request, _route, _policy, caller!, out purpose);
+        var identity = IdentityHeaders.Find(request.Headers, _route);
+        var problem = RequestIdentity.AuthenticateCaller(identity.ApiKey, _policy, out var caller)
+            ?? RequestIdentity.ResolvePurpose(identity.Purpose, _route, _policy, caller!, out purpose);
         if (problem is not null)
         {
             throw new InvalidOperationException(problem.Slug);
         }
 
-        var (subjectProblem, subject) = RequestIdentity.ResolveSubjectAsync(_context, _route).AsTask().GetAwaiter().GetResult();
+        var (subjectProblem, subject) = RequestIdentity.ResolveSubjectAsync(_context, _route, identity.Subject).AsTask().GetAwaiter().GetResult();
         if (subjectProblem is not null)
         {
             throw new InvalidOperationException(subjectProblem.Slug);

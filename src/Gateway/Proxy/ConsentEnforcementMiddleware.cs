@@ -75,8 +75,9 @@ internal sealed partial class ConsentEnforcementMiddleware(
         var instruments = metrics.For(route, policy.PurposesByIndex.Length);
 
         Purpose? purpose = null;
-        var problem = RequestIdentity.AuthenticateCaller(context.Request, policy, out var caller, out var keyHeader)
-            ?? RequestIdentity.ResolvePurpose(context.Request, route, policy, caller!, out purpose);
+        var identity = IdentityHeaders.Find(context.Request.Headers, route);
+        var problem = RequestIdentity.AuthenticateCaller(identity.ApiKey, policy, out var caller)
+            ?? RequestIdentity.ResolvePurpose(identity.Purpose, route, policy, caller!, out purpose);
         if (problem is not null)
         {
             await Reject(context, problem, routeId, null, null, started).ConfigureAwait(false);
@@ -97,7 +98,7 @@ internal sealed partial class ConsentEnforcementMiddleware(
             string subject = string.Empty;
             if (problem is null)
             {
-                (problem, subject) = await ResolveSubject(context, route, policy.Limits, body).ConfigureAwait(false);
+                (problem, subject) = await ResolveSubject(context, route, policy.Limits, body, identity.Subject).ConfigureAwait(false);
             }
 
             if (problem is not null)
@@ -117,7 +118,7 @@ internal sealed partial class ConsentEnforcementMiddleware(
                 MaxResponseBodyBytes = policy.Limits.MaxResponseBodyBytes,
             };
 
-            problem = FilterRequest(context, exchange, body, keyHeader ?? RequestIdentity.ApiKeyHeader);
+            problem = FilterRequest(context, exchange, body, identity.ApiKey.Spelling!);
             if (problem is not null)
             {
                 var categories = exchange.Blocked ? exchange.CategoryList(exchange.WithheldMask) : null;
@@ -167,11 +168,11 @@ internal sealed partial class ConsentEnforcementMiddleware(
     }
 
     /// <summary>The subject from the already buffered body, or else from where the route says.</summary>
-    private static ValueTask<(Problem? Problem, string Subject)> ResolveSubject(HttpContext context, RoutePolicy route, PolicyLimits limits, RequestBody body)
+    private static ValueTask<(Problem? Problem, string Subject)> ResolveSubject(HttpContext context, RoutePolicy route, PolicyLimits limits, RequestBody body, IdentityHeader subjectHeader)
     {
         if (route.SubjectFrom != SubjectFrom.Body)
         {
-            return RequestIdentity.ResolveSubjectAsync(context, route);
+            return RequestIdentity.ResolveSubjectAsync(context, route, subjectHeader);
         }
 
         if (body.Bytes is null)

@@ -12,39 +12,40 @@ internal static class RequestIdentity
 {
     public const string ApiKeyHeader = "X-Api-Key";
 
-    /// <param name="keyHeader">The spelling of <see cref="ApiKeyHeader"/> the key came in (X_Api_Key, say): the one to take off the forwarded request.</param>
-    public static Problem? AuthenticateCaller(HttpRequest request, CompiledPolicy policy, out Caller? caller, out string? keyHeader)
+    /// <param name="key">The request's <see cref="ApiKeyHeader"/>, in whichever spelling it came (see <see cref="IdentityHeaders"/>).</param>
+    public static Problem? AuthenticateCaller(in IdentityHeader key, CompiledPolicy policy, out Caller? caller)
     {
         caller = null;
-        switch (SingleValueHeader.Read(request.Headers, ApiKeyHeader, out var key, out keyHeader))
+        switch (key.Read(out var value))
         {
             case SingleValue.Missing: return Problem.ApiKeyMissing;
             case SingleValue.Ambiguous: return Problem.ApiKeyAmbiguous;
         }
 
-        if (policy.VerifiedKeys.TryGet(key, out caller))
+        if (policy.VerifiedKeys.TryGet(value, out caller))
         {
             return null;
         }
 
         Span<char> hash = stackalloc char[Sha256Hex.Length];
-        Sha256Hex.Compute(key, hash);
+        Sha256Hex.Compute(value, hash);
         var lookup = policy.CallersByKeyHash.GetAlternateLookup<ReadOnlySpan<char>>();
         if (!lookup.TryGetValue(hash, out caller))
         {
             return Problem.ApiKeyInvalid;
         }
 
-        policy.VerifiedKeys.Remember(key, caller);
+        policy.VerifiedKeys.Remember(value, caller);
         return null;
     }
 
-    public static Problem? ResolvePurpose(HttpRequest request, RoutePolicy route, CompiledPolicy policy, Caller caller, out Purpose? purpose)
+    /// <param name="header">The request's purpose header (unused when the route's purpose is fixed).</param>
+    public static Problem? ResolvePurpose(in IdentityHeader header, RoutePolicy route, CompiledPolicy policy, Caller caller, out Purpose? purpose)
     {
         purpose = route.FixedPurpose;
         if (purpose is null)
         {
-            switch (SingleValueHeader.Read(request.Headers, route.PurposeHeader, out var name))
+            switch (header.Read(out var name))
             {
                 case SingleValue.Missing: return Problem.PurposeMissing;
                 case SingleValue.Ambiguous: return Problem.PurposeAmbiguous;
@@ -63,7 +64,8 @@ internal static class RequestIdentity
     /// Resolves the subject from every source but the body (which needs the buffered body; see
     /// <see cref="ResolveFromBody"/>).
     /// </summary>
-    public static async ValueTask<(Problem? Problem, string Subject)> ResolveSubjectAsync(HttpContext context, RoutePolicy route)
+    /// <param name="header">The request's subject header (read only when the route takes the subject from a header).</param>
+    public static async ValueTask<(Problem? Problem, string Subject)> ResolveSubjectAsync(HttpContext context, RoutePolicy route, IdentityHeader header)
     {
         var request = context.Request;
         string subject;
@@ -71,7 +73,7 @@ internal static class RequestIdentity
         switch (route.SubjectFrom)
         {
             case SubjectFrom.Header:
-                status = SingleValueHeader.Read(request.Headers, route.SubjectName, out subject);
+                status = header.Read(out subject);
                 break;
             case SubjectFrom.Query:
                 status = SingleValueHeader.Single(request.Query[route.SubjectName], out subject);

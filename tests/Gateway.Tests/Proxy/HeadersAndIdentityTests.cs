@@ -226,6 +226,28 @@ public sealed class HeadersAndIdentityTests(GatewayFixture fixture) : IClassFixt
         Assert.DoesNotContain(received.Headers.Values.SelectMany(v => v), v => v.Contains(TestConfig.ApiKey, StringComparison.Ordinal));
     }
 
+    [Fact]
+    public async Task Purpose_and_subject_are_read_in_any_spelling_and_case_and_consent_follows_that_subject()
+    {
+        var granted = GatewayFixture.NewSubject();
+        await Gateway.GrantAsync(granted, "marketing");
+        foreach (var (subject, expectEmail) in new[] { (granted, true), (GatewayFixture.NewSubject(), false) })
+        {
+            Upstream.Reset();
+            Upstream.RespondWithJson(Person);
+            using var request = Request(HttpMethod.Post, "/customers/1", purpose: null, subject: null);
+            Assert.True(request.Headers.TryAddWithoutValidation("x_PURPOSE", "marketing"));
+            Assert.True(request.Headers.TryAddWithoutValidation("X_subject-ID", subject));
+            request.Content = Json(Person);
+            using var response = await Gateway.Proxy.SendAsync(request);
+            var body = await response.Content.ReadAsStringAsync();
+
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+            Assert.Equal(expectEmail, JsonNode.Parse(Upstream.OnlyRequest().BodyText)!.AsObject().ContainsKey("email"));
+            Assert.Equal(expectEmail, body.Contains("ann@example.com", StringComparison.Ordinal));
+        }
+    }
+
     private static bool HeaderSpellingOf(string name, string candidate) =>
         candidate.Length == name.Length && candidate.Replace('_', '-').Equals(name, StringComparison.OrdinalIgnoreCase);
 
