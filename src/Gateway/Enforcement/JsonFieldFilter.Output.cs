@@ -1,5 +1,6 @@
 using System.Buffers;
-using System.Runtime.InteropServices;
+using System.Runtime.CompilerServices;
+using System.Text.Json;
 
 namespace ConsentGateway.Enforcement;
 
@@ -59,7 +60,7 @@ internal sealed partial class JsonFieldFilter
     private static void WriteName(ref Run run, ReadOnlySpan<byte> name)
     {
         ref var reader = ref run.Reader;
-        if (!reader.ValueIsEscaped && IsPrintableUnescapedName(name))
+        if (!reader.ValueIsEscaped && JsonTokenizer.IsPrintableUnescaped(name))
         {
             int start = (int)reader.TokenStartIndex;
             Raw(ref run, start, start + name.Length + 2, (byte)':');
@@ -147,48 +148,21 @@ internal sealed partial class JsonFieldFilter
         output.GetSpan(Math.Max(MinGrowBytes, inputLength + 64));
 
     /// <summary>
-    /// Whether a name the reader returned unescaped is all printable ASCII. The reader refuses raw
-    /// control characters (below 0x20) inside strings, so only bytes from 0x7F up (DEL and every
-    /// non-ASCII byte) remain to rule out: eight or four at a time, since adding 1 to a byte sets its
-    /// high bit exactly when it is 0x7F or more (a carry into the next byte only comes from 0xFF, which
-    /// already fails).
+    /// The commonest value of all, an allowed scalar already in its canonical form (a number, a literal,
+    /// a string without escapes), forwarded without the general path of <see cref="HandleValue"/>.
     /// </summary>
-    private static bool IsPrintableUnescapedName(ReadOnlySpan<byte> name)
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static bool TryForwardPlainScalar(ref Run run)
     {
-        const ulong Ones = 0x0101010101010101;
-        const ulong High = 0x8080808080808080;
-        int length = name.Length;
-        if (length >= 8)
+        ref var reader = ref run.Reader;
+        var type = reader.TokenType;
+        if (type < JsonTokenType.String || reader.ValueIsEscaped)
         {
-            int last = length - 8;
-            for (int i = 0; i < last; i += 8)
-            {
-                ulong x = MemoryMarshal.Read<ulong>(name[i..]);
-                if ((((x + Ones) | x) & High) != 0)
-                {
-                    return false;
-                }
-            }
-
-            ulong tail = MemoryMarshal.Read<ulong>(name[last..]);
-            return (((tail + Ones) | tail) & High) == 0;
+            return false;
         }
 
-        if (length >= 4)
-        {
-            uint head = MemoryMarshal.Read<uint>(name);
-            uint tail = MemoryMarshal.Read<uint>(name[(length - 4)..]);
-            return ((((head + 0x01010101u) | head) | ((tail + 0x01010101u) | tail)) & 0x80808080u) == 0;
-        }
-
-        foreach (byte b in name)
-        {
-            if (b >= 0x7F)
-            {
-                return false;
-            }
-        }
-
+        int start = (int)reader.TokenStartIndex;
+        Raw(ref run, start, start + reader.ValueSpan.Length + (type == JsonTokenType.String ? 2 : 0), (byte)',');
         return true;
     }
 }

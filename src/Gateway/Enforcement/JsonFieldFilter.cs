@@ -1,5 +1,4 @@
 using System.Buffers;
-using System.Runtime.CompilerServices;
 using System.Text.Json;
 using System.Text.Unicode;
 
@@ -205,7 +204,19 @@ internal sealed partial class JsonFieldFilter
         level += Opened(ref reader);
         while (status == JsonFilterStatus.Ok && level > 0)
         {
-            if (!reader.Read())
+            // In an object, the members no rule can reach are forwarded as they are, read in one tight loop.
+            ulong lengthsToRead = _automaton.LengthsToRead(run.States[level]);
+            if (lengthsToRead != ulong.MaxValue)
+            {
+                int plain = reader.TrySkipPlainMembers(lengthsToRead, _maxDepth, out int plainEnd);
+                if (plain >= 0)
+                {
+                    Raw(ref run, plain, plainEnd, (byte)',');
+                }
+            }
+
+            // Read, unless the skip stopped on a name it had read.
+            if (reader.TokenType != JsonTokenType.PropertyName && !reader.Read())
             {
                 return JsonFilterStatus.Malformed;
             }
@@ -220,8 +231,7 @@ internal sealed partial class JsonFieldFilter
                 case JsonTokenType.PropertyName:
                     {
                         var name = Unescaped(ref run);
-                        var probe = new JsonPropertyNameProbe(name, run.NameBuffer);
-                        run.States[level + 1] = _automaton.StepProperty(run.States[level], ref probe, out ulong matched);
+                        run.States[level + 1] = _automaton.StepProperty(run.States[level], name, run.NameBuffer, out ulong matched);
                         var action = Resolve(ref run, matched);
                         if (action is FieldAction.Allow or FieldAction.Redact or FieldAction.Hash)
                         {
@@ -378,23 +388,4 @@ internal sealed partial class JsonFieldFilter
     /// </summary>
     private static int Opened(ref JsonTokenizer reader) =>
         reader.TokenType is JsonTokenType.StartObject or JsonTokenType.StartArray ? 1 : 0;
-
-    /// <summary>
-    /// The commonest value of all, an allowed scalar already in its canonical form (a number, a literal,
-    /// a string without escapes), forwarded without the general path of <see cref="HandleValue"/>.
-    /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static bool TryForwardPlainScalar(ref Run run)
-    {
-        ref var reader = ref run.Reader;
-        var type = reader.TokenType;
-        if (type < JsonTokenType.String || reader.ValueIsEscaped)
-        {
-            return false;
-        }
-
-        int start = (int)reader.TokenStartIndex;
-        Raw(ref run, start, start + reader.ValueSpan.Length + (type == JsonTokenType.String ? 2 : 0), (byte)',');
-        return true;
-    }
 }

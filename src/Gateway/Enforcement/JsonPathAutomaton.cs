@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Runtime.CompilerServices;
 using System.Text;
 
 namespace ConsentGateway.Enforcement;
@@ -45,26 +46,56 @@ internal sealed class JsonPathAutomaton
     public int StateCount => _states.Length;
 
     /// <summary>
-    /// Steps from an object's state to the child under <paramref name="name"/>; <paramref name="matched"/>
-    /// gets the paths the child completes.
+    /// Steps from an object's state to the child under the unescaped, valid UTF-8 name <paramref name="utf8"/>;
+    /// <paramref name="matched"/> gets the paths the child completes. <paramref name="charBuffer"/> is
+    /// space to decode a non-ASCII name into (see <see cref="JsonPropertyNameProbe"/>).
     /// </summary>
-    public int StepProperty(int state, ref JsonPropertyNameProbe name, out ulong matched)
+    public int StepProperty(int state, ReadOnlySpan<byte> utf8, Span<char> charBuffer, out ulong matched)
     {
         ref readonly var s = ref _states[state];
-
-        // Most names of a document match nothing. When every edge's name is ASCII, a body name can only
-        // equal one of the same byte length: an ASCII name needs the same length, and no non-ASCII
-        // character equals an ASCII one, by bytes or under OrdinalIgnoreCase (a test enumerates them).
-        if (s.AllAscii && (s.AsciiLengths & (1UL << Math.Min(name.Utf8.Length, 63))) == 0)
+        int length = utf8.Length;
+        if (s.AllAscii)
         {
-            matched = 0;
-            return s.Other;
+            // Most names of a document match nothing. When every edge's name is ASCII, a body name can only
+            // equal one of the same byte length: an ASCII name needs the same length, and no non-ASCII
+            // character equals an ASCII one, by bytes or under OrdinalIgnoreCase (a test enumerates them).
+            if ((s.AsciiLengths & (1UL << Math.Min(length, 63))) == 0)
+            {
+                matched = 0;
+                return s.Other;
+            }
+
+            if (!_caseSensitive && (uint)(length - 1) < JsonRuleName.MaxFoldedLength)
+            {
+                // The body name packed once, each edge of its length compared in two words (see JsonRuleName).
+                var (head, tail) = JsonRuleName.Pack(utf8);
+                for (int i = s.EdgeStart; i < s.EdgeEnd; i++)
+                {
+                    ref readonly var edge = ref _edges[i];
+                    if (edge.Length == length && edge.Folded.Matches(head, tail))
+                    {
+                        matched = edge.Matched;
+                        return edge.Next;
+                    }
+                }
+
+                matched = 0;
+                return s.Other;
+            }
         }
 
+        return StepByProbe(s, utf8, charBuffer, out matched);
+    }
+
+    /// <summary>Case-sensitive, non-ASCII or long names: each edge compared as the NFA compares it. Kept apart so the common path inlines small.</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private int StepByProbe(in State s, ReadOnlySpan<byte> utf8, Span<char> charBuffer, out ulong matched)
+    {
+        var probe = new JsonPropertyNameProbe(utf8, charBuffer);
         for (int i = s.EdgeStart; i < s.EdgeEnd; i++)
         {
             ref readonly var edge = ref _edges[i];
-            if (name.Matches(edge.Name, _caseSensitive))
+            if (probe.Matches(edge.Name, _caseSensitive))
             {
                 matched = edge.Matched;
                 return edge.Next;
@@ -75,6 +106,14 @@ internal sealed class JsonPathAutomaton
         return s.Other;
     }
 
+    /// <summary>
+    /// For an object in <paramref name="state"/>: bit min(n, 63) is set when a member whose name is n bytes of
+    /// ASCII may step somewhere other than <see cref="Dead"/> or complete a path, so it must be read
+    /// token by token; a member of any other length is forwarded as it is. All bits are set when any
+    /// name may matter (a wildcard or '..' keeps every member's child alive, or a rule name is not ASCII).
+    /// </summary>
+    public ulong LengthsToRead(int state) => _states[state].LengthsToRead;
+
     /// <summary>Steps from an array's state to any of its elements (all elements step alike).</summary>
     public int StepElement(int state, out ulong matched)
     {
@@ -83,9 +122,19 @@ internal sealed class JsonPathAutomaton
         return s.Element;
     }
 
-    private readonly record struct State(int EdgeStart, int EdgeEnd, int Other, int Element, ulong ElementMatched, ulong AsciiLengths, bool AllAscii);
+    private readonly record struct State(int EdgeStart, int EdgeEnd, int Other, int Element, ulong ElementMatched, ulong AsciiLengths, bool AllAscii)
+    {
+        /// <summary>Names off every edge go to <see cref="Other"/> matching nothing; an ASCII name off the lengths of the edges' names is such a name.</summary>
+        public ulong LengthsToRead { get; } = Other == Dead && AllAscii ? AsciiLengths : ulong.MaxValue;
+    }
 
-    private readonly record struct Edge(JsonRuleName Name, int Next, ulong Matched);
+    /// <summary>An edge, with its name's byte length and folded form inline: stepping reads no other object.</summary>
+    private readonly record struct Edge(JsonRuleName Name, int Next, ulong Matched)
+    {
+        public int Length { get; } = Name.Utf8.Length;
+
+        public FoldedAsciiName Folded { get; } = Name.Folded;
+    }
 
     /// <summary>Subset construction, breadth first from the root's set; the dead (empty) set is state 0.</summary>
     private sealed class Builder

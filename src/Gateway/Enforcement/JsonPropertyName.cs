@@ -10,12 +10,8 @@ internal sealed class JsonRuleName
     /// <summary>The longest ASCII name compared through <see cref="EqualsAsciiIgnoreCase"/>'s folded form.</summary>
     private const int FoldedMaxLength = 16;
 
-    // An ASCII name of 1 to 16 bytes, packed as Pack packs a body name of the same length: each letter
-    // byte has the case bit in the mask and the value holds it lower-cased; any other byte must be equal.
-    private readonly ulong _maskHead;
-    private readonly ulong _maskTail;
-    private readonly ulong _valueHead;
-    private readonly ulong _valueTail;
+    /// <summary>The longest ASCII name with a <see cref="Folded"/> form.</summary>
+    public const int MaxFoldedLength = FoldedMaxLength;
 
     public JsonRuleName(string text)
     {
@@ -32,10 +28,14 @@ internal sealed class JsonRuleName
                 value[i] = (byte)(Utf8[i] | mask[i]);
             }
 
-            (_maskHead, _maskTail) = Pack(mask);
-            (_valueHead, _valueTail) = Pack(value);
+            var (maskHead, maskTail) = Pack(mask);
+            var (valueHead, valueTail) = Pack(value);
+            Folded = new FoldedAsciiName(maskHead, maskTail, valueHead, valueTail);
         }
     }
+
+    /// <summary>For an ASCII name of 1 to <see cref="MaxFoldedLength"/> bytes, its case-folded packed form; otherwise default.</summary>
+    public FoldedAsciiName Folded { get; }
 
     public string Text { get; }
 
@@ -60,14 +60,14 @@ internal sealed class JsonRuleName
 
         // Up to 16 bytes in two words: one OR and one comparison each instead of a call per name.
         var (head, tail) = Pack(name);
-        return ((head | _maskHead) == _valueHead) & ((tail | _maskTail) == _valueTail);
+        return Folded.Matches(head, tail);
     }
 
     /// <summary>
     /// Every byte of a 1- to 16-byte name in two words, the same positions in the same lanes for any two
     /// names of one length (overlapping reads where the length is not a power of two; unused lanes 0).
     /// </summary>
-    private static (ulong Head, ulong Tail) Pack(ReadOnlySpan<byte> s)
+    public static (ulong Head, ulong Tail) Pack(ReadOnlySpan<byte> s)
     {
         int n = s.Length;
         if (n >= 8)
@@ -82,6 +82,17 @@ internal sealed class JsonRuleName
 
         return (s[0] | ((ulong)s[n >> 1] << 8) | ((ulong)s[n - 1] << 16), 0);
     }
+}
+
+/// <summary>
+/// An ASCII rule name of 1 to 16 bytes, packed as <see cref="JsonRuleName.Pack"/> packs a body name of the
+/// same length: each letter byte has the case bit in the mask and the value holds it lower-cased; any
+/// other byte must be equal, so a non-ASCII byte never matches.
+/// </summary>
+internal readonly record struct FoldedAsciiName(ulong MaskHead, ulong MaskTail, ulong ValueHead, ulong ValueTail)
+{
+    /// <summary>Whether a body name of the rule's length, packed, equals the rule under ASCII case folding.</summary>
+    public bool Matches(ulong head, ulong tail) => ((head | MaskHead) == ValueHead) & ((tail | MaskTail) == ValueTail);
 }
 
 /// <summary>

@@ -1,18 +1,22 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using System.Text.Json;
 
 namespace ConsentGateway.Enforcement;
 
 /// <summary>
-/// A fast path over a whole container in the form most services send: compact (nothing between tokens
-/// but the grammar's own commas and colons) and without escapes. Such a container can be forwarded or
-/// dropped as its original bytes, so it needs checking but no tokens; one tight loop does that, with
-/// no state written back per token.
+/// Fast paths over input in the form most services send: compact (nothing between tokens but the
+/// grammar's own commas and colons) and without escapes. Such input can be forwarded or dropped as
+/// its original bytes, so it needs checking but no tokens; tight loops do that, with no state
+/// written back per token. Two shapes: a whole container (<see cref="TrySkipCompactContainer"/>) and
+/// a run of an object's members whose names cannot matter (<see cref="TrySkipPlainMembers"/>).
 /// </summary>
 internal ref partial struct JsonTokenizer
 {
     /// <summary>
     /// With the tokeniser on a StartObject or StartArray token, reads to the end of that container if the
-    /// container is well-formed, compact, holds no escaped string or name, and opens nothing at a depth of
+    /// container is well-formed, compact, holds no escaped string, no name other than printable ASCII
+    /// without escapes (what the walk forwards as it is), and opens nothing at a depth of
     /// <paramref name="maxDepth"/> or more; the tokeniser is then on its closing token. Otherwise (anything
     /// else, malformed input included) returns false and leaves the tokeniser where it was, for the
     /// token-by-token path to read and judge: this path only ever accepts what that one accepts.
@@ -20,9 +24,9 @@ internal ref partial struct JsonTokenizer
     /// <remarks>
     /// A declined attempt has read bytes the token-by-token path then reads again, and the containers
     /// nested on the way to the same obstacle would each read them once more: up to the nesting depth
-    /// times the document. So the bytes of declined attempts are counted, and once they reach the
-    /// document's length this path declines at once, which keeps a whole call within three readings
-    /// of the input whatever its shape.
+    /// times the document. So the bytes of declined attempts (here and in <see cref="TrySkipPlainMembers"/>)
+    /// are counted, and once they reach the document's length both paths decline at once, which keeps
+    /// a whole call within a few readings of the input whatever its shape.
     /// </remarks>
     public bool TrySkipCompactContainer(int maxDepth)
     {
@@ -31,11 +35,196 @@ internal ref partial struct JsonTokenizer
             return false;
         }
 
+        int end = CompactContainerEnd(_json, _containers, _depth, _position, maxDepth);
+        if (end < 0)
+        {
+            _declinedBytes += ~end - _position;
+            return false;
+        }
+
+        byte kind = _containers[_depth - 1];
+        _depth--;
+        SetValueRead(end - 1, end, kind == InObject ? JsonTokenType.EndObject : JsonTokenType.EndArray);
+        return true;
+    }
+
+    /// <summary>
+    /// With the tokeniser inside an object (on its StartObject token, or on the last token of one of its
+    /// values), reads on over the members that follow for as long as each is plain: a name without
+    /// escapes, all printable ASCII, whose byte length is not one that <paramref name="lengthsToRead"/>
+    /// marks (bit min(length, 63)), then a value that is a number, a literal, a string without escapes
+    /// or a container <see cref="TrySkipCompactContainer"/> would accept, all compact. Returns the index
+    /// of the first such member's name, the tokeniser then standing on the last one's value as if the
+    /// token-by-token path had read it; or -1, the tokeniser unmoved, when the next member is not plain.
+    /// </summary>
+    /// <remarks>
+    /// The filter passes the lengths of the names that can step its automaton anywhere but the dead
+    /// state: every other member is forwarded as its bytes, so reading it token by token only to find
+    /// that out was most of the work on the objects rules reach into (an order beside its contact).
+    /// </remarks>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public int TrySkipPlainMembers(ulong lengthsToRead, int maxDepth, out int end)
+    {
+        end = _position;
+        return _depth > 0 && _containers[_depth - 1] == InObject && _tokenType != JsonTokenType.PropertyName && _declinedBytes < _json.Length
+            ? SkipPlainMembers(lengthsToRead, maxDepth, ref end)
+            : -1;
+    }
+
+    private int SkipPlainMembers(ulong lengthsToRead, int maxDepth, ref int skippedEnd)
+    {
         var json = _json;
-        var kinds = _containers;
-        int outer = _depth - 1;
-        int depth = _depth;
         int pos = _position;
+        bool first = _tokenType == JsonTokenType.StartObject;
+        int firstName = -1;
+        int valueStart = 0;
+        var valueType = JsonTokenType.None;
+        while (true)
+        {
+            int next = pos;
+            if (!first)
+            {
+                if ((uint)next >= (uint)json.Length || json[next] != (byte)',')
+                {
+                    break;
+                }
+
+                next++;
+            }
+
+            if ((uint)next >= (uint)json.Length || json[next] != (byte)'"')
+            {
+                break;
+            }
+
+            int name = next;
+            int end = IndexOfNameStop(json, name + 1);
+            if ((uint)end >= (uint)json.Length || json[end] != (byte)'"')
+            {
+                break;
+            }
+
+            end++;
+            if ((uint)end >= (uint)json.Length || json[end] != (byte)':')
+            {
+                break;
+            }
+
+            if ((lengthsToRead & (1UL << Math.Min(end - name - 2, 63))) != 0)
+            {
+                // A name that may matter: the walk reads it as the next token, as Read would have left it.
+                SetValuesRead(firstName, valueStart, pos, valueType);
+                skippedEnd = pos;
+                _tokenDepth = _depth;
+                _tokenStart = name;
+                _tokenType = JsonTokenType.PropertyName;
+                _valueStart = name + 1;
+                _valueLength = end - name - 2;
+                _escaped = false;
+                _position = end + 1;
+                return firstName;
+            }
+
+            int value = end + 1;
+            if ((uint)value >= (uint)json.Length)
+            {
+                break;
+            }
+
+            JsonTokenType type;
+            switch (json[value])
+            {
+                case (byte)'"':
+                    end = PlainStringEnd(json, value);
+                    type = JsonTokenType.String;
+                    break;
+                case (byte)'{':
+                case (byte)'[':
+                    if (_depth >= maxDepth || _depth >= _containers.Length || _declinedBytes >= json.Length)
+                    {
+                        end = -1;
+                        type = JsonTokenType.None;
+                        break;
+                    }
+
+                    byte kind = json[value] == (byte)'{' ? InObject : InArray;
+                    _containers[_depth] = kind;
+                    end = CompactContainerEnd(json, _containers, _depth + 1, value + 1, maxDepth);
+                    if (end < 0)
+                    {
+                        _declinedBytes += ~end - value;
+                    }
+
+                    type = kind == InObject ? JsonTokenType.EndObject : JsonTokenType.EndArray;
+                    break;
+                case (byte)'t':
+                    end = LiteralEnd(json, value, "true"u8);
+                    type = JsonTokenType.True;
+                    break;
+                case (byte)'f':
+                    end = LiteralEnd(json, value, "false"u8);
+                    type = JsonTokenType.False;
+                    break;
+                case (byte)'n':
+                    end = LiteralEnd(json, value, "null"u8);
+                    type = JsonTokenType.Null;
+                    break;
+                default:
+                    end = NumberEnd(json, value);
+                    type = JsonTokenType.Number;
+                    break;
+            }
+
+            if (end < 0)
+            {
+                break;
+            }
+
+            if (firstName < 0)
+            {
+                firstName = name;
+            }
+
+            valueStart = type is JsonTokenType.EndObject or JsonTokenType.EndArray ? end - 1 : value;
+            valueType = type;
+            pos = end;
+            first = false;
+        }
+
+        SetValuesRead(firstName, valueStart, pos, valueType);
+        skippedEnd = pos;
+        return firstName;
+    }
+
+    private void SetValuesRead(int firstName, int lastValueStart, int end, JsonTokenType lastValueType)
+    {
+        if (firstName >= 0)
+        {
+            SetValueRead(lastValueStart, end, lastValueType);
+        }
+    }
+
+    /// <summary>Leaves the tokeniser as if it had just read the value token at [start, end) at the current depth.</summary>
+    private void SetValueRead(int start, int end, JsonTokenType type)
+    {
+        bool isString = type == JsonTokenType.String;
+        _tokenDepth = _depth;
+        _tokenStart = start;
+        _tokenType = type;
+        _valueStart = isString ? start + 1 : start;
+        _valueLength = isString ? end - start - 2 : end - start;
+        _escaped = false;
+        _position = end;
+    }
+
+    /// <summary>
+    /// The index after the compact, escape-free container whose content starts at <paramref name="pos"/>
+    /// (just past its opening bracket, whose kind is <c>kinds[depth - 1]</c>), opening nothing at a depth of
+    /// <paramref name="maxDepth"/> or more; otherwise the complement (negative) of the index where reading stopped.
+    /// </summary>
+    private static int CompactContainerEnd(ReadOnlySpan<byte> json, Span<byte> kinds, int depth, int pos, int maxDepth)
+    {
+        int outer = depth - 1;
         int end;
         byte kind = kinds[depth - 1];
         byte b;
@@ -58,19 +247,20 @@ internal ref partial struct JsonTokenizer
             goto Value;
         }
 
+        // A name is only its own canonical form when it is printable ASCII (the walk re-escapes the rest).
         Name:
         if ((uint)pos >= (uint)json.Length || json[pos] != (byte)'"')
         {
             goto Declined;
         }
 
-        end = PlainStringEnd(json, pos);
-        if ((uint)end >= (uint)json.Length || json[end] != (byte)':')
+        end = IndexOfNameStop(json, pos + 1);
+        if ((uint)end >= (uint)json.Length - 1 || json[end] != (byte)'"' || json[end + 1] != (byte)':')
         {
             goto Declined;
         }
 
-        pos = end + 1;
+        pos = end + 2;
 
         Value:
         if ((uint)pos >= (uint)json.Length)
@@ -148,18 +338,55 @@ internal ref partial struct JsonTokenizer
             goto AfterValue;
         }
 
-        _depth = depth;
-        _tokenDepth = depth;
-        _tokenStart = pos;
-        _tokenType = kind == InObject ? JsonTokenType.EndObject : JsonTokenType.EndArray;
-        _valueStart = pos;
-        _valueLength = 1;
-        _escaped = false;
-        _position = pos + 1;
-        return true;
+        return pos + 1;
 
         Declined:
-        _declinedBytes += pos - _position;
-        return false;
+        return ~pos;
+    }
+
+    /// <summary>
+    /// Whether the content of a string the grammar accepted without escapes is all printable ASCII. The
+    /// grammar refuses raw control characters (below 0x20) inside strings, so only bytes from 0x7F up
+    /// (DEL and every non-ASCII byte) remain to rule out: eight or four at a time, since adding 1 to a
+    /// byte sets its high bit exactly when it is 0x7F or more (a carry into the next byte only comes from
+    /// 0xFF, which already fails).
+    /// </summary>
+    internal static bool IsPrintableUnescaped(ReadOnlySpan<byte> content)
+    {
+        const ulong Ones = 0x0101010101010101;
+        const ulong High = 0x8080808080808080;
+        int length = content.Length;
+        if (length >= 8)
+        {
+            int last = length - 8;
+            for (int i = 0; i < last; i += 8)
+            {
+                ulong x = MemoryMarshal.Read<ulong>(content[i..]);
+                if ((((x + Ones) | x) & High) != 0)
+                {
+                    return false;
+                }
+            }
+
+            ulong tail = MemoryMarshal.Read<ulong>(content[last..]);
+            return (((tail + Ones) | tail) & High) == 0;
+        }
+
+        if (length >= 4)
+        {
+            uint head = MemoryMarshal.Read<uint>(content);
+            uint tail = MemoryMarshal.Read<uint>(content[(length - 4)..]);
+            return ((((head + 0x01010101u) | head) | ((tail + 0x01010101u) | tail)) & 0x80808080u) == 0;
+        }
+
+        foreach (byte b in content)
+        {
+            if (b >= 0x7F)
+            {
+                return false;
+            }
+        }
+
+        return true;
     }
 }

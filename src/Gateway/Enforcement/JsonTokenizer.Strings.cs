@@ -55,19 +55,36 @@ internal ref partial struct JsonTokenizer
     /// <summary>
     /// The index of the first byte from <paramref name="pos"/> that ends the fast scan of a string: a quote,
     /// a backslash or a control character (which the grammar forbids there), or the input's length.
-    /// Sixteen bytes at a time, inline: most strings are short, and for them a call into a general
-    /// search cost more than the scan.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static int IndexOfStringStop(ReadOnlySpan<byte> json, int pos)
+    private static int IndexOfStringStop(ReadOnlySpan<byte> json, int pos) => IndexOfStop(json, pos, printableOnly: false);
+
+    /// <summary>
+    /// As <see cref="IndexOfStringStop"/>, but stopping at DEL and every non-ASCII byte too: the first byte
+    /// from <paramref name="pos"/> that is not printable ASCII other than a backslash or a quote.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static int IndexOfNameStop(ReadOnlySpan<byte> json, int pos) => IndexOfStop(json, pos, printableOnly: true);
+
+    /// <summary>
+    /// Sixteen bytes at a time, inline: most strings are short, and for them a call into a general search
+    /// cost more than the scan. <paramref name="printableOnly"/> is a constant at each call site, so
+    /// each inlined copy tests one set of stops.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static int IndexOfStop(ReadOnlySpan<byte> json, int pos, bool printableOnly)
     {
         ref byte first = ref MemoryMarshal.GetReference(json);
         while (pos <= json.Length - Vector128<byte>.Count)
         {
             var v = Vector128.LoadUnsafe(ref first, (nuint)pos);
-            var stops = Vector128.Equals(v, Vector128.Create((byte)'"'))
-                | Vector128.Equals(v, Vector128.Create((byte)'\\'))
-                | Vector128.LessThan(v, Vector128.Create((byte)0x20));
+
+            // Adding 0x60 maps 0x20-0x7E (printable) to 0x80-0xDE, the signed bytes up to -34, and every
+            // other byte above that.
+            var outside = printableOnly
+                ? Vector128.GreaterThan((v + Vector128.Create((byte)0x60)).AsSByte(), Vector128.Create((sbyte)-34)).AsByte()
+                : Vector128.LessThan(v, Vector128.Create((byte)0x20));
+            var stops = Vector128.Equals(v, Vector128.Create((byte)'"')) | Vector128.Equals(v, Vector128.Create((byte)'\\')) | outside;
             uint mask = stops.ExtractMostSignificantBits();
             if (mask != 0)
             {
@@ -77,7 +94,7 @@ internal ref partial struct JsonTokenizer
             pos += Vector128<byte>.Count;
         }
 
-        while (pos < json.Length && json[pos] is not ((byte)'"' or (byte)'\\' or < 0x20))
+        while (pos < json.Length && json[pos] is not ((byte)'"' or (byte)'\\' or < 0x20) && (!printableOnly || json[pos] < 0x7F))
         {
             pos++;
         }

@@ -32,7 +32,7 @@ internal ref partial struct JsonTokenizer
     private JsonTokenType _tokenType;
     private bool _escaped;
 
-    /// <summary>Bytes read by declined <see cref="TrySkipCompactContainer"/> attempts (see there).</summary>
+    /// <summary>Bytes read by declined <see cref="TrySkipCompactContainer"/> and <see cref="TrySkipPlainMembers"/> attempts (see there).</summary>
     private int _declinedBytes;
 
     /// <param name="json">The whole document, valid UTF-8 (the caller checks; strings are not re-validated).</param>
@@ -59,7 +59,7 @@ internal ref partial struct JsonTokenizer
     /// <summary>Bytes read so far: past the current token (and, for a name, past its colon).</summary>
     public readonly int BytesConsumed => _position;
 
-    /// <summary>Bytes read by declined <see cref="TrySkipCompactContainer"/> attempts so far; bounded by the input's length plus one attempt.</summary>
+    /// <summary>Bytes read by declined fast-path attempts so far; bounded by the input's length plus one attempt.</summary>
     public readonly int DeclinedBytes => _declinedBytes;
 
     /// <summary>Moves to the next token; false when the root value is complete and only whitespace follows.</summary>

@@ -26,8 +26,26 @@ public class JsonFieldFilterPropertyTests
         new("$.profile", [(OracleStep.Child, "profile")]),
     ];
 
+    /// <summary>
+    /// Child steps only: every name off these paths leads to the dead state, so objects the paths reach
+    /// forward their other members through the tokeniser's plain-member run (and unreachable containers
+    /// as one splice), which '..' paths above switch off everywhere.
+    /// </summary>
+    private static readonly OraclePath[] ChildPaths =
+    [
+        new("$.email", [(OracleStep.Child, "email")]),
+        new("$.items[*].ssn", [(OracleStep.Child, "items"), (OracleStep.Any, ""), (OracleStep.Child, "ssn")]),
+        new("$.profile.address", [(OracleStep.Child, "profile"), (OracleStep.Child, "address")]),
+        new("$.tags[*]", [(OracleStep.Child, "tags"), (OracleStep.Any, "")]),
+        new("$['e.mail']", [(OracleStep.Child, "e.mail")]),
+        new("$.items[*][*].phone", [(OracleStep.Child, "items"), (OracleStep.Any, ""), (OracleStep.Any, ""), (OracleStep.Child, "phone")]),
+        new("$.contact.email", [(OracleStep.Child, "contact"), (OracleStep.Child, "email")]),
+        new("$.profile.contact.name", [(OracleStep.Child, "profile"), (OracleStep.Child, "contact"), (OracleStep.Child, "name")]),
+        new("$['émail']", [(OracleStep.Child, "émail")]),
+    ];
+
     private static readonly string[] Names =
-        ["email", "phone", "ssn", "profile", "address", "items", "tags", "contact", "e.mail", "name", "id", "émail"];
+        ["email", "phone", "ssn", "profile", "address", "items", "tags", "contact", "e.mail", "name", "id", "émail", "😀", "x\u007f"];
 
     private static readonly string[] Texts = ["v", "😀", "漢字", "a\"b", "x\\y", "t\tn\n", "é", "<&>", "\u2028"];
 
@@ -36,17 +54,44 @@ public class JsonFieldFilterPropertyTests
 
     [Property(MaxTest = 200)]
     public Property Filter_agrees_with_the_oracle() =>
-        Prop.ForAll(Arb.From(CaseGen()), (Action<FilterCase>)Check);
+        Prop.ForAll(Arb.From(CaseGen(Paths.Length)), (Action<FilterCase>)(c => Check(c, Paths)));
 
-    private static void Check(FilterCase c)
+    [Property(MaxTest = 300)]
+    public Property Filter_with_child_paths_agrees_with_the_oracle() =>
+        Prop.ForAll(Arb.From(CaseGen(ChildPaths.Length)), (Action<FilterCase>)(c => Check(c, ChildPaths)));
+
+    /// <summary>
+    /// The fast paths (plain-member runs, unreachable containers as one splice) must write exactly the
+    /// bytes the token-by-token walk writes. One '..' path that matches nothing switches them off (no
+    /// state is dead below it, and every name may matter), which gives that walk on the same document.
+    /// </summary>
+    [Property(MaxTest = 300)]
+    public Property Fast_paths_write_the_same_bytes_as_the_token_by_token_walk() =>
+        Prop.ForAll(Arb.From(CaseGen(ChildPaths.Length)), (Action<FilterCase>)(c =>
+        {
+            var json = Encoding.UTF8.GetBytes(c.Render());
+            var paths = ChildPaths.Select(p => FilterHarness.Path(p.Text)).ToList();
+            var fast = new JsonFieldFilter(paths, c.CaseSensitive, 64);
+            var walk = new JsonFieldFilter([.. paths, FilterHarness.Path("$..matchesNothing")], c.CaseSensitive, 64);
+            var fastOutput = new ArrayBufferWriter<byte>();
+            var walkOutput = new ArrayBufferWriter<byte>();
+            var subject = Encoding.UTF8.GetBytes(FilterHarness.Subject);
+            var fastResult = fast.Filter(json, c.Actions, fastOutput, FilterHarness.Pseudonymizer, subject);
+            var walkResult = walk.Filter(json, [.. c.Actions, FieldAction.Allow], walkOutput, FilterHarness.Pseudonymizer, subject);
+
+            Assert.Equal(walkResult, fastResult);
+            Assert.Equal(Encoding.UTF8.GetString(walkOutput.WrittenSpan), Encoding.UTF8.GetString(fastOutput.WrittenSpan));
+        }));
+
+    private static void Check(FilterCase c, OraclePath[] paths)
     {
         var json = c.Render();
-        var filter = new JsonFieldFilter(Paths.Select(p => FilterHarness.Path(p.Text)).ToArray(), c.CaseSensitive, 64);
+        var filter = new JsonFieldFilter(paths.Select(p => FilterHarness.Path(p.Text)).ToArray(), c.CaseSensitive, 64);
         var output = new ArrayBufferWriter<byte>();
         var result = filter.Filter(Encoding.UTF8.GetBytes(json), c.Actions, output, FilterHarness.Pseudonymizer, Encoding.UTF8.GetBytes(FilterHarness.Subject));
 
         using var input = JsonDocument.Parse(json);
-        var oracle = new FilterOracle(Paths, c.Actions, c.CaseSensitive, FilterHarness.Pseudonymizer, FilterHarness.Subject);
+        var oracle = new FilterOracle(paths, c.Actions, c.CaseSensitive, FilterHarness.Pseudonymizer, FilterHarness.Subject);
         var expected = oracle.Expected(input.RootElement);
 
         Assert.Equal(oracle.Withheld, result.WithheldMask);
@@ -69,7 +114,7 @@ public class JsonFieldFilterPropertyTests
         }
     }
 
-    private static Gen<FilterCase> CaseGen() =>
+    private static Gen<FilterCase> CaseGen(int pathCount) =>
         from root in ObjectGen(4)
         from actions in Gen.ArrayOf(
             Gen.Frequency(
@@ -78,7 +123,7 @@ public class JsonFieldFilterPropertyTests
                 (2, Gen.Constant(FieldAction.Redact)),
                 (3, Gen.Constant(FieldAction.Strip)),
                 (1, Gen.Constant(FieldAction.Block))),
-            Paths.Length)
+            pathCount)
         from caseSensitive in Gen.Frequency((4, Gen.Constant(false)), (1, Gen.Constant(true)))
         from spaced in Gen.Elements(false, true)
         select new FilterCase(root, actions, caseSensitive, spaced);

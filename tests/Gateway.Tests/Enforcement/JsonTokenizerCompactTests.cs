@@ -33,6 +33,9 @@ public sealed class JsonTokenizerCompactTests
     [InlineData("{\"a\":1]", false)]
     [InlineData("[tru]", false)]
     [InlineData("[\"a\u0001\"]", false)]
+    [InlineData("{\"é\":1}", false)]
+    [InlineData("{\"a\u007f\":1}", false)]
+    [InlineData("[\"é\u007f😀\"]", true)]
     public void Skips_exactly_the_compact_plain_containers(string json, bool expected)
     {
         var bytes = Encoding.UTF8.GetBytes(json);
@@ -177,6 +180,7 @@ public sealed class JsonTokenizerCompactTests
                 {
                     case JsonTokenType.StartObject or JsonTokenType.StartArray when t.CurrentDepth >= MaxDepth:
                     case JsonTokenType.String or JsonTokenType.PropertyName when t.ValueIsEscaped:
+                    case JsonTokenType.PropertyName when !IsPrintableAscii(t.ValueSpan):
                     case JsonTokenType.PropertyName when t.BytesConsumed != t.TokenStartIndex + t.ValueSpan.Length + 3:
                         return -1;
                     case JsonTokenType.EndObject or JsonTokenType.EndArray when t.CurrentDepth == depth:
@@ -195,7 +199,10 @@ public sealed class JsonTokenizerCompactTests
         }
     }
 
-    private static string Generate(Random random, int depth)
+    /// <summary>What the walk forwards as it is: a name of printable ASCII only (it re-escapes the rest).</summary>
+    internal static bool IsPrintableAscii(ReadOnlySpan<byte> name) => !name.ContainsAnyExceptInRange((byte)0x20, (byte)0x7E);
+
+    internal static string Generate(Random random, int depth)
     {
         int pick = depth >= 7 ? random.Next(4) : random.Next(7);
         string ws = random.Next(12) == 0 ? " " : "";
@@ -210,11 +217,12 @@ public sealed class JsonTokenizerCompactTests
         };
     }
 
-    private static string Text(Random random) => random.Next(10) switch
+    private static string Text(Random random) => random.Next(11) switch
     {
         0 => "a\\n\\u00e9",
         1 => "é漢😀",
         2 => "",
+        3 => "del\u007f",
         _ => new string('k', random.Next(1, 20)),
     };
 
@@ -227,7 +235,7 @@ public sealed class JsonTokenizerCompactTests
         _ => "-0.5E-3",
     };
 
-    private static byte[] Mutate(Random random, byte[] doc)
+    internal static byte[] Mutate(Random random, byte[] doc)
     {
         const string Alphabet = "{}[],:\"\\ 0123456789-+.eEtrufalsn\t\n\u0001";
         var bytes = doc.ToList();
@@ -251,5 +259,5 @@ public sealed class JsonTokenizerCompactTests
         return [.. bytes];
     }
 
-    private static string Escape(byte[] doc) => JsonSerializer.Serialize(Encoding.UTF8.GetString(doc));
+    internal static string Escape(byte[] doc) => JsonSerializer.Serialize(Encoding.UTF8.GetString(doc));
 }

@@ -21,6 +21,8 @@ public sealed class UnreachableSubtreeTests
     [InlineData("{\"email\":\"a@b\",\"orders\":[ 1,{\"a\":\"b\"\t}],\"x\":{\"y\":\n2}}", """{"orders":[1,{"a":"b"}],"x":{"y":2}}""")]
     // Escaped names and strings inside it are still unescaped and re-written canonically.
     [InlineData("""{"orders":[{"s\u006bu":"\u0078"}],"email":"a@b"}""", """{"orders":[{"sku":"x"}]}""")]
+    // Names that are not printable ASCII are re-escaped as the walk writes them, here too.
+    [InlineData("{\"email\":\"a@b\",\"orders\":[{\"😀\":1,\"x\u007f\":2,\"é\":3}]}", "{\"orders\":[{\"\\uD83D\\uDE00\":1,\"x\\u007F\":2,\"é\":3}]}")]
     // Big numbers keep their original text either way.
     [InlineData("""{"orders":{"n":12345678901234567890123,"e":1e400},"email":"a@b"}""", """{"orders":{"n":12345678901234567890123,"e":1e400}}""")]
     public void Unreachable_subtrees_come_out_exactly_as_the_normal_path_writes_them(string input, string expected)
