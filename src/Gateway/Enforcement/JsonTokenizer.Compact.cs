@@ -35,7 +35,7 @@ internal ref partial struct JsonTokenizer
             return false;
         }
 
-        int end = CompactContainerEnd(_json, _containers, _depth, _position, maxDepth);
+        int end = CompactContainerEnd(_depth, _position, maxDepth);
         if (end < 0)
         {
             _declinedBytes += ~end - _position;
@@ -54,8 +54,10 @@ internal ref partial struct JsonTokenizer
     /// escapes, all printable ASCII, whose byte length is not one that <paramref name="lengthsToRead"/>
     /// marks (bit min(length, 63)), then a value that is a number, a literal, a string without escapes
     /// or a container <see cref="TrySkipCompactContainer"/> would accept, all compact. Returns the index
-    /// of the first such member's name, the tokeniser then standing on the last one's value as if the
-    /// token-by-token path had read it; or -1, the tokeniser unmoved, when the next member is not plain.
+    /// of the first such member's name (with <paramref name="end"/> the index after the last one's value),
+    /// or -1 when none was passed. The tokeniser then stands where reading token by token would: on the
+    /// last passed value; or, when the run ended at a plain name whose length is marked, on that name,
+    /// read; otherwise where it was.
     /// </summary>
     /// <remarks>
     /// The filter passes the lengths of the names that can step its automaton anywhere but the dead
@@ -113,7 +115,7 @@ internal ref partial struct JsonTokenizer
             if ((lengthsToRead & (1UL << Math.Min(end - name - 2, 63))) != 0)
             {
                 // A name that may matter: the walk reads it as the next token, as Read would have left it.
-                SetValuesRead(firstName, valueStart, pos, valueType);
+                StandOnLastValue(firstName, valueStart, pos, valueType);
                 skippedEnd = pos;
                 _tokenDepth = _depth;
                 _tokenStart = name;
@@ -149,7 +151,7 @@ internal ref partial struct JsonTokenizer
 
                     byte kind = json[value] == (byte)'{' ? InObject : InArray;
                     _containers[_depth] = kind;
-                    end = CompactContainerEnd(json, _containers, _depth + 1, value + 1, maxDepth);
+                    end = CompactContainerEnd(_depth + 1, value + 1, maxDepth);
                     if (end < 0)
                     {
                         _declinedBytes += ~end - value;
@@ -191,12 +193,12 @@ internal ref partial struct JsonTokenizer
             first = false;
         }
 
-        SetValuesRead(firstName, valueStart, pos, valueType);
+        StandOnLastValue(firstName, valueStart, pos, valueType);
         skippedEnd = pos;
         return firstName;
     }
 
-    private void SetValuesRead(int firstName, int lastValueStart, int end, JsonTokenType lastValueType)
+    private void StandOnLastValue(int firstName, int lastValueStart, int end, JsonTokenType lastValueType)
     {
         if (firstName >= 0)
         {
@@ -219,11 +221,19 @@ internal ref partial struct JsonTokenizer
 
     /// <summary>
     /// The index after the compact, escape-free container whose content starts at <paramref name="pos"/>
-    /// (just past its opening bracket, whose kind is <c>kinds[depth - 1]</c>), opening nothing at a depth of
+    /// (just past its opening bracket, whose kind is <c>_containers[depth - 1]</c>), opening nothing at a depth of
     /// <paramref name="maxDepth"/> or more; otherwise the complement (negative) of the index where reading stopped.
     /// </summary>
-    private static int CompactContainerEnd(ReadOnlySpan<byte> json, Span<byte> kinds, int depth, int pos, int maxDepth)
+    /// <remarks>
+    /// Never inlined: profile-guided inlining into the walk (through <see cref="TrySkipPlainMembers"/>)
+    /// varied from one process to the next and, when it happened, made both slower (a 256 KB document
+    /// 190 against up to 346 µs).
+    /// </remarks>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private readonly int CompactContainerEnd(int depth, int pos, int maxDepth)
     {
+        var json = _json;
+        var kinds = _containers;
         int outer = depth - 1;
         int end;
         byte kind = kinds[depth - 1];
