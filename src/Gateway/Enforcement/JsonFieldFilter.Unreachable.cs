@@ -1,6 +1,9 @@
 namespace ConsentGateway.Enforcement;
 
-/// <summary>Containers no path can reach: forwarded as one splice of the input while they are plain.</summary>
+/// <summary>
+/// Containers no withheld path can reach (none at all, or only paths this request allows): forwarded as
+/// one splice of the input while they are plain.
+/// </summary>
 internal sealed partial class JsonFieldFilter
 {
     /// <summary>

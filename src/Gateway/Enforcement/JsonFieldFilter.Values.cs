@@ -186,6 +186,9 @@ internal sealed partial class JsonFieldFilter
         public bool Blocked;
         public Span<int> States;
         public Span<ulong> ElementMatches;
+
+        /// <summary>Per open object, the name lengths the walk must read (see <see cref="JsonPathAutomaton.LengthsToRead"/>); all bits in arrays.</summary>
+        public Span<ulong> LengthsToRead;
         public Span<char> NameBuffer;
         public Pseudonymizer? Pseudonymizer;
         public ReadOnlySpan<byte> Subject;

@@ -94,7 +94,8 @@ internal sealed partial class JsonFieldFilter
             }
         }
 
-        // One automaton state per nesting level plus one for the pending child, and one element mask per level.
+        // One automaton state per nesting level plus one for the pending child, one element mask and one set of
+        // name lengths to read per level.
         // Sized to what this filter needs (not the stack limit): stackalloc zero-fills, and for
         // small documents that fill was a measurable share of the call.
         int levels = _maxDepth + 2;
@@ -106,6 +107,10 @@ internal sealed partial class JsonFieldFilter
         Span<ulong> elementMatches = levels <= StackLevels
             ? stackalloc ulong[levels]
             : (rentedElements = ArrayPool<ulong>.Shared.Rent(levels));
+        ulong[]? rentedLengths = null;
+        Span<ulong> lengthsToRead = levels <= StackLevels
+            ? stackalloc ulong[levels]
+            : (rentedLengths = ArrayPool<ulong>.Shared.Rent(levels));
         byte[]? rentedContainers = null;
         Span<byte> containers = levels <= StackLevels
             ? stackalloc byte[levels]
@@ -132,6 +137,7 @@ internal sealed partial class JsonFieldFilter
                 Denied = denied,
                 States = states[..levels],
                 ElementMatches = elementMatches[..levels],
+                LengthsToRead = lengthsToRead[..levels],
                 NameBuffer = nameBuffer,
                 Pseudonymizer = pseudonymizer,
                 Subject = subjectUtf8,
@@ -177,6 +183,11 @@ internal sealed partial class JsonFieldFilter
                 ArrayPool<ulong>.Shared.Return(rentedElements);
             }
 
+            if (rentedLengths is not null)
+            {
+                ArrayPool<ulong>.Shared.Return(rentedLengths);
+            }
+
             if (rentedContainers is not null)
             {
                 ArrayPool<byte>.Shared.Return(rentedContainers);
@@ -204,8 +215,8 @@ internal sealed partial class JsonFieldFilter
         level += Opened(ref reader);
         while (status == JsonFilterStatus.Ok && level > 0)
         {
-            // In an object, the members no rule can reach are forwarded as they are, read in one tight loop.
-            ulong lengthsToRead = _automaton.LengthsToRead(run.States[level]);
+            // In an object, the members no withheld path can reach are forwarded as they are, read in one tight loop.
+            ulong lengthsToRead = run.LengthsToRead[level];
             if (lengthsToRead != ulong.MaxValue)
             {
                 int plain = reader.TrySkipPlainMembers(lengthsToRead, _maxDepth, out int plainEnd);
@@ -327,10 +338,10 @@ internal sealed partial class JsonFieldFilter
                 return WritePseudonym(ref run);
         }
 
-        // No path can match anywhere below this container: copy it through without re-writing every
-        // token, when it is plain (see TryCopyUnreachable); otherwise walk it as usual.
+        // No path this request withholds can match anywhere below this container: copy it through without
+        // re-writing every token, when it is plain (see TryCopyUnreachable); otherwise walk it as usual.
         if (reader.TokenType is JsonTokenType.StartObject or JsonTokenType.StartArray
-            && run.States[level + 1] == JsonPathAutomaton.Dead
+            && (_automaton.Reach(run.States[level + 1]) & run.Denied) == 0
             && TryCopyUnreachable(ref run))
         {
             return JsonFilterStatus.Ok;
@@ -345,6 +356,7 @@ internal sealed partial class JsonFieldFilter
                 }
 
                 Raw(ref run, (int)reader.TokenStartIndex, (int)reader.TokenStartIndex + 1, 0);
+                run.LengthsToRead[level + 1] = _automaton.LengthsToRead(run.States[level + 1], run.Denied);
                 return JsonFilterStatus.Ok;
             case JsonTokenType.StartArray:
                 if (reader.CurrentDepth >= _maxDepth)
@@ -353,6 +365,7 @@ internal sealed partial class JsonFieldFilter
                 }
 
                 Raw(ref run, (int)reader.TokenStartIndex, (int)reader.TokenStartIndex + 1, 0);
+                run.LengthsToRead[level + 1] = ulong.MaxValue;
 
                 // Every element steps alike, so step once; nested containers only write to higher slots.
                 run.States[level + 2] = _automaton.StepElement(run.States[level + 1], out run.ElementMatches[level + 1]);

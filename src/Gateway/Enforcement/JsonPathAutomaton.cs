@@ -37,6 +37,11 @@ internal sealed class JsonPathAutomaton
         var builder = new Builder(nfa, caseSensitive);
         _states = builder.States.ToArray();
         _edges = builder.Edges.ToArray();
+        for (int i = 0; i < _edges.Length; i++)
+        {
+            _edges[i] = _edges[i] with { Reach = _edges[i].Matched | _states[_edges[i].Next].Reach };
+        }
+
         Initial = builder.Initial;
     }
 
@@ -107,12 +112,49 @@ internal sealed class JsonPathAutomaton
     }
 
     /// <summary>
-    /// For an object in <paramref name="state"/>: bit min(n, 63) is set when a member whose name is n bytes of
-    /// ASCII may step somewhere other than <see cref="Dead"/> or complete a path, so it must be read
-    /// token by token; a member of any other length is forwarded as it is. All bits are set when any
-    /// name may matter (a wildcard or '..' keeps every member's child alive, or a rule name is not ASCII).
+    /// The paths that can still complete somewhere below a node in <paramref name="state"/> (at a child or
+    /// deeper): those with a position in the state's set. A container whose state reaches none of the
+    /// paths a request withholds is forwarded unchanged, whatever it holds, so the filter need not walk it.
     /// </summary>
-    public ulong LengthsToRead(int state) => _states[state].LengthsToRead;
+    public ulong Reach(int state) => _states[state].Reach;
+
+    /// <summary>
+    /// For an object in <paramref name="state"/>, under a request that withholds the paths in
+    /// <paramref name="denied"/>: bit min(n, 63) is set when a member whose name is n bytes of ASCII may
+    /// complete a withheld path or step to a state that reaches one, so it must be read token by token;
+    /// a member of any other length is forwarded as it is. All bits are set when any name may matter (a
+    /// '..' path that is withheld keeps every member's child alive, or a rule name is not ASCII).
+    /// </summary>
+    /// <remarks>
+    /// Computed per object the filter opens (a few edges), not per state ahead of time: which paths are
+    /// withheld is the request's consent, so an allowed rule's name (a contact's name and e-mail, under
+    /// a purpose that may see them) costs no more than a name no rule mentions.
+    /// </remarks>
+    public ulong LengthsToRead(int state, ulong denied)
+    {
+        ref readonly var s = ref _states[state];
+        if ((s.Reach & denied) == 0)
+        {
+            return 0;
+        }
+
+        if (!s.AllAscii || (_states[s.Other].Reach & denied) != 0)
+        {
+            return ulong.MaxValue;
+        }
+
+        ulong lengths = 0;
+        for (int i = s.EdgeStart; i < s.EdgeEnd; i++)
+        {
+            ref readonly var edge = ref _edges[i];
+            if ((edge.Reach & denied) != 0)
+            {
+                lengths |= 1UL << Math.Min(edge.Length, 63);
+            }
+        }
+
+        return lengths;
+    }
 
     /// <summary>Steps from an array's state to any of its elements (all elements step alike).</summary>
     public int StepElement(int state, out ulong matched)
@@ -122,11 +164,8 @@ internal sealed class JsonPathAutomaton
         return s.Element;
     }
 
-    private readonly record struct State(int EdgeStart, int EdgeEnd, int Other, int Element, ulong ElementMatched, ulong AsciiLengths, bool AllAscii)
-    {
-        /// <summary>Names off every edge go to <see cref="Other"/> matching nothing; an ASCII name off the lengths of the edges' names is such a name.</summary>
-        public ulong LengthsToRead { get; } = Other == Dead && AllAscii ? AsciiLengths : ulong.MaxValue;
-    }
+    /// <summary>Names off every edge go to <see cref="Other"/> matching nothing; an ASCII name off the lengths of the edges' names is such a name.</summary>
+    private readonly record struct State(int EdgeStart, int EdgeEnd, int Other, int Element, ulong ElementMatched, ulong AsciiLengths, bool AllAscii, ulong Reach);
 
     /// <summary>An edge, with its name's byte length and folded form inline: stepping reads no other object.</summary>
     private readonly record struct Edge(JsonRuleName Name, int Next, ulong Matched)
@@ -134,6 +173,9 @@ internal sealed class JsonPathAutomaton
         public int Length { get; } = Name.Utf8.Length;
 
         public FoldedAsciiName Folded { get; } = Name.Folded;
+
+        /// <summary>The paths this edge completes or leads to a state that reaches; set once every state is known.</summary>
+        public ulong Reach { get; init; }
     }
 
     /// <summary>Subset construction, breadth first from the root's set; the dead (empty) set is state 0.</summary>
@@ -197,7 +239,7 @@ internal sealed class JsonPathAutomaton
 
                 ulong elementMatched = nfa.StepElement(set, next);
                 int element = Id(next);
-                States.Add(new State(edgeStart, Edges.Count, other, element, elementMatched, asciiLengths, allAscii));
+                States.Add(new State(edgeStart, Edges.Count, other, element, elementMatched, asciiLengths, allAscii, nfa.PathsOf(set)));
             }
         }
 

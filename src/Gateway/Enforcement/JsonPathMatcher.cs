@@ -165,6 +165,24 @@ internal sealed class JsonPathMatcher
         }
     }
 
+    /// <summary>The paths with a position in the set: the only ones that can still complete below it.</summary>
+    public ulong PathsOf(ReadOnlySpan<ulong> set)
+    {
+        ulong paths = 0;
+        for (int w = 0; w < set.Length; w++)
+        {
+            ulong bits = set[w];
+            while (bits != 0)
+            {
+                int p = (w * 64) + BitOperations.TrailingZeroCount(bits);
+                bits &= bits - 1;
+                paths |= 1UL << _pathIndex[p];
+            }
+        }
+
+        return paths;
+    }
+
     /// <summary>Adds the name id of every named position in the set to <paramref name="nameIds"/> (duplicates included).</summary>
     public void CollectNameIds(ReadOnlySpan<ulong> set, List<int> nameIds)
     {

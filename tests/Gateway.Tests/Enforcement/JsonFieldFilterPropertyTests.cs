@@ -77,7 +77,7 @@ public class JsonFieldFilterPropertyTests
             var walkOutput = new ArrayBufferWriter<byte>();
             var subject = Encoding.UTF8.GetBytes(FilterHarness.Subject);
             var fastResult = fast.Filter(json, c.Actions, fastOutput, FilterHarness.Pseudonymizer, subject);
-            var walkResult = walk.Filter(json, [.. c.Actions, FieldAction.Allow], walkOutput, FilterHarness.Pseudonymizer, subject);
+            var walkResult = walk.Filter(json, [.. c.Actions, FieldAction.Strip], walkOutput, FilterHarness.Pseudonymizer, subject);
 
             Assert.Equal(walkResult, fastResult);
             Assert.Equal(Encoding.UTF8.GetString(walkOutput.WrittenSpan), Encoding.UTF8.GetString(fastOutput.WrittenSpan));

@@ -125,4 +125,55 @@ public class JsonPathAutomatonTests
         AssertOk(outcome, """{"a3":{"q":{"a7":{}}},"z":3}""");
         Assert.Equal((1UL << 3) | (1UL << 7), outcome.Mask);
     }
+
+    [Fact]
+    public void Reach_is_the_paths_that_can_still_complete_below_a_state()
+    {
+        var automaton = Automaton("$.contact.name", "$.contact.card", "$.items[*].sku", "$.id");
+        int contact = automaton.StepProperty(automaton.Initial, "contact"u8, new char[32], out ulong matched);
+        int other = automaton.StepProperty(automaton.Initial, "other"u8, new char[32], out _);
+
+        Assert.Equal(0b1111UL, automaton.Reach(automaton.Initial));
+        Assert.Equal(0UL, matched);
+        Assert.Equal(0b0011UL, automaton.Reach(contact));
+        Assert.Equal(JsonPathAutomaton.Dead, other);
+        Assert.Equal(0UL, automaton.Reach(other));
+    }
+
+    [Theory]
+    // Nothing withheld: no name needs reading.
+    [InlineData(0b0000UL, 0UL)]
+    // Only the card: "contact" (7 bytes) leads to it; "items" and "id" lead nowhere withheld.
+    [InlineData(0b0010UL, 1UL << 7)]
+    [InlineData(0b0100UL, 1UL << 5)]
+    [InlineData(0b1000UL, 1UL << 2)]
+    [InlineData(0b1111UL, (1UL << 7) | (1UL << 5) | (1UL << 2))]
+    public void The_lengths_to_read_follow_what_the_request_withholds(ulong denied, ulong expected)
+    {
+        var automaton = Automaton("$.contact.name", "$.contact.card", "$.items[*].sku", "$.id");
+
+        Assert.Equal(expected, automaton.LengthsToRead(automaton.Initial, denied));
+    }
+
+    [Fact]
+    public void A_withheld_descendant_path_makes_every_name_matter_and_an_allowed_one_none()
+    {
+        var automaton = Automaton("$.contact.name", "$..email");
+
+        Assert.Equal(ulong.MaxValue, automaton.LengthsToRead(automaton.Initial, 0b10));
+        Assert.Equal(1UL << 7, automaton.LengthsToRead(automaton.Initial, 0b01));
+    }
+
+    [Fact]
+    public void A_non_ascii_rule_name_that_is_withheld_makes_every_name_matter()
+    {
+        var automaton = Automaton("$.caf\u00e9", "$.id");
+
+        Assert.Equal(ulong.MaxValue, automaton.LengthsToRead(automaton.Initial, 0b01));
+        Assert.Equal(ulong.MaxValue, automaton.LengthsToRead(automaton.Initial, 0b10));
+        Assert.Equal(0UL, automaton.LengthsToRead(automaton.Initial, 0));
+    }
+
+    private static JsonPathAutomaton Automaton(params string[] paths) =>
+        new(new JsonPathMatcher(paths.Select(Path).ToArray()), caseSensitive: false);
 }

@@ -5,8 +5,8 @@ using ConsentGateway.Enforcement;
 namespace ConsentGateway.Tests.Enforcement;
 
 /// <summary>
-/// Subtrees no path can reach are copied through as their original bytes when that is exactly what
-/// re-writing them would produce; these tests pin the cases where it is not.
+/// Subtrees no path can reach, or only paths the request allows, are copied through as their original
+/// bytes when that is exactly what re-writing them would produce; these tests pin the cases where it is not.
 /// </summary>
 public sealed class UnreachableSubtreeTests
 {
@@ -80,6 +80,51 @@ public sealed class UnreachableSubtreeTests
         var deep = "{\"orders\":" + before + new string('[', 70) + new string(']', 70) + after + "}";
         Filter(deep, out var status);
         Assert.Equal(JsonFilterStatus.TooDeep, status);
+    }
+
+    [Theory]
+    // Reached only by paths this request allows: forwarded as they are, like a subtree no path reaches.
+    [InlineData("""{"email":"a@b","contact":{"name":"N","phone":"1","x":[1,2]},"id":1}""", """{"contact":{"name":"N","phone":"1","x":[1,2]},"id":1}""")]
+    // And canonicalised the same way when they are not plain.
+    [InlineData("""{"contact":{"name" : "\u004e","phone":"1"},"email":"a@b"}""", """{"contact":{"name":"N","phone":"1"}}""")]
+    [InlineData("{\"contact\":{\"😀\":1,\"name\":\"N\"},\"email\":\"a@b\"}", "{\"contact\":{\"\\uD83D\\uDE00\":1,\"name\":\"N\"}}")]
+    public void Subtrees_only_allowed_paths_reach_come_out_as_the_walk_writes_them(string input, string expected)
+    {
+        Assert.Equal(expected, FilterWithAllowedContact(input, FieldAction.Strip, out var status, out var withheld));
+        Assert.Equal(JsonFilterStatus.Ok, status);
+        Assert.Equal(0b100UL, withheld);
+    }
+
+    [Theory]
+    [InlineData("""{"contact":{"name":"\ud800"},"email":"a@b"}""")]
+    [InlineData("""{"contact":{"x":[{"y":"\ud800"}]}}""")]
+    [InlineData("""{"contact":{"name":"N",}}""")]
+    [InlineData("""{"contact":{"name":"N"},"other":[1,}""")]
+    [InlineData("{\"contact\":{\"x\":" + "[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[" + "]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]" + "}}")]
+    [InlineData("{\"contact\":{\"x\":[ 1," + "[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[" + "]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]" + "]}}")]
+    public void Whether_a_body_is_accepted_does_not_depend_on_the_consent(string input)
+    {
+        FilterWithAllowedContact(input, FieldAction.Allow, out var allowed, out _);
+        FilterWithAllowedContact(input, FieldAction.Strip, out var stripped, out _);
+        FilterWithAllowedContact(input, FieldAction.Block, out var blocked, out _);
+
+        Assert.NotEqual(JsonFilterStatus.Ok, allowed);
+        Assert.NotEqual(JsonFilterStatus.Blocked, allowed);
+        Assert.Equal(allowed, stripped);
+        Assert.Equal(allowed, blocked);
+    }
+
+    /// <summary>$.contact.name and $.contact.phone allowed, $.email under <paramref name="emailAction"/>.</summary>
+    private static string FilterWithAllowedContact(string json, FieldAction emailAction, out JsonFilterStatus status, out ulong withheld)
+    {
+        string[] texts = ["$.contact.name", "$.contact.phone", "$.email"];
+        var paths = texts.Select(t => JsonPath.TryParse(t, out var p, out _) ? p : throw new ArgumentException(t)).ToArray();
+        var filter = new JsonFieldFilter(paths, caseSensitive: false, maxDepth: 64);
+        var output = new ArrayBufferWriter<byte>();
+        var result = filter.Filter(Encoding.UTF8.GetBytes(json), [FieldAction.Allow, FieldAction.Allow, emailAction], output, Pseudonymizer, "s"u8);
+        status = result.Status;
+        withheld = result.WithheldMask;
+        return Encoding.UTF8.GetString(output.WrittenSpan);
     }
 
     private static string Filter(string json, out JsonFilterStatus status)
