@@ -187,8 +187,8 @@ internal sealed partial class JsonFieldFilter
         public Span<int> States;
         public Span<ulong> ElementMatches;
 
-        /// <summary>Per open object, the name lengths the walk must read (see <see cref="JsonPathAutomaton.LengthsToRead"/>); all bits in arrays.</summary>
-        public Span<ulong> LengthsToRead;
+        /// <summary>Per open object, the names the walk must read (see <see cref="JsonPathAutomaton.NamesToRead"/>); all in arrays.</summary>
+        public Span<NamesToRead> NamesToRead;
         public Span<char> NameBuffer;
         public Pseudonymizer? Pseudonymizer;
         public ReadOnlySpan<byte> Subject;

@@ -95,7 +95,7 @@ internal sealed partial class JsonFieldFilter
         }
 
         // One automaton state per nesting level plus one for the pending child, one element mask and one set of
-        // name lengths to read per level.
+        // names to read per level.
         // Sized to what this filter needs (not the stack limit): stackalloc zero-fills, and for
         // small documents that fill was a measurable share of the call.
         int levels = _maxDepth + 2;
@@ -107,10 +107,10 @@ internal sealed partial class JsonFieldFilter
         Span<ulong> elementMatches = levels <= StackLevels
             ? stackalloc ulong[levels]
             : (rentedElements = ArrayPool<ulong>.Shared.Rent(levels));
-        ulong[]? rentedLengths = null;
-        Span<ulong> lengthsToRead = levels <= StackLevels
-            ? stackalloc ulong[levels]
-            : (rentedLengths = ArrayPool<ulong>.Shared.Rent(levels));
+        NamesToRead[]? rentedNames = null;
+        Span<NamesToRead> namesToRead = levels <= StackLevels
+            ? stackalloc NamesToRead[levels]
+            : (rentedNames = ArrayPool<NamesToRead>.Shared.Rent(levels));
         byte[]? rentedContainers = null;
         Span<byte> containers = levels <= StackLevels
             ? stackalloc byte[levels]
@@ -137,7 +137,7 @@ internal sealed partial class JsonFieldFilter
                 Denied = denied,
                 States = states[..levels],
                 ElementMatches = elementMatches[..levels],
-                LengthsToRead = lengthsToRead[..levels],
+                NamesToRead = namesToRead[..levels],
                 NameBuffer = nameBuffer,
                 Pseudonymizer = pseudonymizer,
                 Subject = subjectUtf8,
@@ -183,9 +183,9 @@ internal sealed partial class JsonFieldFilter
                 ArrayPool<ulong>.Shared.Return(rentedElements);
             }
 
-            if (rentedLengths is not null)
+            if (rentedNames is not null)
             {
-                ArrayPool<ulong>.Shared.Return(rentedLengths);
+                ArrayPool<NamesToRead>.Shared.Return(rentedNames);
             }
 
             if (rentedContainers is not null)
@@ -216,10 +216,10 @@ internal sealed partial class JsonFieldFilter
         while (status == JsonFilterStatus.Ok && level > 0)
         {
             // In an object, the members no withheld path can reach are forwarded as they are, read in one tight loop.
-            ulong lengthsToRead = run.LengthsToRead[level];
-            if (lengthsToRead != ulong.MaxValue)
+            var namesToRead = run.NamesToRead[level];
+            if (!namesToRead.ReadsEveryName)
             {
-                int plain = reader.TrySkipPlainMembers(lengthsToRead, _maxDepth, out int plainEnd);
+                int plain = reader.TrySkipPlainMembers(namesToRead, _maxDepth, out int plainEnd);
                 if (plain >= 0)
                 {
                     Raw(ref run, plain, plainEnd, (byte)',');
@@ -356,7 +356,7 @@ internal sealed partial class JsonFieldFilter
                 }
 
                 Raw(ref run, (int)reader.TokenStartIndex, (int)reader.TokenStartIndex + 1, 0);
-                run.LengthsToRead[level + 1] = _automaton.LengthsToRead(run.States[level + 1], run.Denied);
+                run.NamesToRead[level + 1] = _automaton.NamesToRead(run.States[level + 1], run.Denied);
                 return JsonFilterStatus.Ok;
             case JsonTokenType.StartArray:
                 if (reader.CurrentDepth >= _maxDepth)
@@ -365,7 +365,7 @@ internal sealed partial class JsonFieldFilter
                 }
 
                 Raw(ref run, (int)reader.TokenStartIndex, (int)reader.TokenStartIndex + 1, 0);
-                run.LengthsToRead[level + 1] = ulong.MaxValue;
+                run.NamesToRead[level + 1] = NamesToRead.All;
 
                 // Every element steps alike, so step once; nested containers only write to higher slots.
                 run.States[level + 2] = _automaton.StepElement(run.States[level + 1], out run.ElementMatches[level + 1]);

@@ -120,40 +120,42 @@ internal sealed class JsonPathAutomaton
 
     /// <summary>
     /// For an object in <paramref name="state"/>, under a request that withholds the paths in
-    /// <paramref name="denied"/>: bit min(n, 63) is set when a member whose name is n bytes of ASCII may
-    /// complete a withheld path or step to a state that reaches one, so it must be read token by token;
-    /// a member of any other length is forwarded as it is. All bits are set when any name may matter (a
-    /// '..' path that is withheld keeps every member's child alive, or a rule name is not ASCII).
+    /// <paramref name="denied"/>: the plain ASCII names that may complete a withheld path or step to a state
+    /// that reaches one, by length and first byte, which the walk must read token by token; a member whose
+    /// name is ruled out is forwarded as it is. Every name may matter when a '..' path that is withheld keeps
+    /// every member's child alive, or when a rule name is not ASCII.
     /// </summary>
     /// <remarks>
     /// Computed per object the filter opens (a few edges), not per state ahead of time: which paths are
     /// withheld is the request's consent, so an allowed rule's name (a contact's name and e-mail, under
     /// a purpose that may see them) costs no more than a name no rule mentions.
     /// </remarks>
-    public ulong LengthsToRead(int state, ulong denied)
+    public NamesToRead NamesToRead(int state, ulong denied)
     {
         ref readonly var s = ref _states[state];
         if ((s.Reach & denied) == 0)
         {
-            return 0;
+            return default;
         }
 
         if (!s.AllAscii || (_states[s.Other].Reach & denied) != 0)
         {
-            return ulong.MaxValue;
+            return Enforcement.NamesToRead.All;
         }
 
         ulong lengths = 0;
+        ulong firstBytes = 0;
         for (int i = s.EdgeStart; i < s.EdgeEnd; i++)
         {
             ref readonly var edge = ref _edges[i];
             if ((edge.Reach & denied) != 0)
             {
                 lengths |= 1UL << Math.Min(edge.Length, 63);
+                firstBytes |= edge.FirstByteBit;
             }
         }
 
-        return lengths;
+        return new NamesToRead(lengths, firstBytes);
     }
 
     /// <summary>Steps from an array's state to any of its elements (all elements step alike).</summary>
@@ -173,6 +175,9 @@ internal sealed class JsonPathAutomaton
         public int Length { get; } = Name.Utf8.Length;
 
         public FoldedAsciiName Folded { get; } = Name.Folded;
+
+        /// <summary>The bit of <see cref="NamesToRead.FirstBytes"/> a body name equal to this one has; all bits for the empty name.</summary>
+        public ulong FirstByteBit { get; } = Name.Utf8.Length == 0 ? ulong.MaxValue : Enforcement.NamesToRead.FirstByteBit(Name.Utf8[0]);
 
         /// <summary>The paths this edge completes or leads to a state that reaches; set once every state is known.</summary>
         public ulong Reach { get; init; }

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Text;
 
@@ -93,6 +94,36 @@ internal readonly record struct FoldedAsciiName(ulong MaskHead, ulong MaskTail, 
 {
     /// <summary>Whether a body name of the rule's length, packed, equals the rule under ASCII case folding.</summary>
     public bool Matches(ulong head, ulong tail) => ((head | MaskHead) == ValueHead) & ((tail | MaskTail) == ValueTail);
+}
+
+/// <summary>
+/// Which plain ASCII member names of an object the filter must read token by token: those whose byte
+/// length n (bit min(n, 63) of <see cref="Lengths"/>) and whose first byte b, ASCII letters folded to
+/// lower case (bit (b | 0x20) &amp; 63 of <see cref="FirstBytes"/>), are both marked. The two sets are
+/// kept apart, so a name can pass both and still match nothing (the walk then steps it as usual), but a
+/// name either one rules out matches no rule name that matters: it is forwarded as it is.
+/// </summary>
+/// <remarks>
+/// Lengths alone stopped on names that only share a length with a rule (userAgent and ipAddress,
+/// contact and payment): a stop, a step and a new run each time. The fold keeps both letter cases of a
+/// rule's first byte in one bit, which is exact for ASCII names under either comparison.
+/// </remarks>
+internal readonly record struct NamesToRead(ulong Lengths, ulong FirstBytes)
+{
+    /// <summary>Every name may matter: the filter reads each one.</summary>
+    public static NamesToRead All => new(ulong.MaxValue, ulong.MaxValue);
+
+    /// <summary>Whether every name may matter, so a run of plain members is never worth looking for.</summary>
+    public bool ReadsEveryName => Lengths == ulong.MaxValue;
+
+    /// <summary>The bit of <see cref="FirstBytes"/> for a name starting with <paramref name="first"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static ulong FirstByteBit(byte first) => 1UL << ((first | 0x20) & 63);
+
+    /// <summary>Whether a plain ASCII name of <paramref name="length"/> bytes starting with <paramref name="first"/> (for an empty name, whatever byte follows it) must be read.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public bool Includes(int length, byte first) =>
+        ((Lengths >> Math.Min(length, 63)) & (FirstBytes >> ((first | 0x20) & 63)) & 1) != 0;
 }
 
 /// <summary>

@@ -51,29 +51,28 @@ internal ref partial struct JsonTokenizer
     /// <summary>
     /// With the tokeniser inside an object (on its StartObject token, or on the last token of one of its
     /// values), reads on over the members that follow for as long as each is plain: a name without
-    /// escapes, all printable ASCII, whose byte length is not one that <paramref name="lengthsToRead"/>
-    /// marks (bit min(length, 63)), then a value that is a number, a literal, a string without escapes
+    /// escapes, all printable ASCII, that <paramref name="namesToRead"/> does not include, then a value that is a number, a literal, a string without escapes
     /// or a container <see cref="TrySkipCompactContainer"/> would accept, all compact. Returns the index
     /// of the first such member's name (with <paramref name="end"/> the index after the last one's value),
     /// or -1 when none was passed. The tokeniser then stands where reading token by token would: on the
-    /// last passed value; or, when the run ended at a plain name whose length is marked, on that name,
+    /// last passed value; or, when the run ended at a plain name it includes, on that name,
     /// read; otherwise where it was.
     /// </summary>
     /// <remarks>
-    /// The filter passes the lengths of the names that can step its automaton anywhere but the dead
-    /// state: every other member is forwarded as its bytes, so reading it token by token only to find
+    /// The filter passes the names that can complete or lead to a path the request withholds, by length
+    /// and first byte: every other member is forwarded as its bytes, so reading it token by token only to find
     /// that out was most of the work on the objects rules reach into (an order beside its contact).
     /// </remarks>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public int TrySkipPlainMembers(ulong lengthsToRead, int maxDepth, out int end)
+    public int TrySkipPlainMembers(NamesToRead namesToRead, int maxDepth, out int end)
     {
         end = _position;
         return _depth > 0 && _containers[_depth - 1] == InObject && _tokenType != JsonTokenType.PropertyName && _declinedBytes < _json.Length
-            ? SkipPlainMembers(lengthsToRead, maxDepth, ref end)
+            ? SkipPlainMembers(namesToRead, maxDepth, ref end)
             : -1;
     }
 
-    private int SkipPlainMembers(ulong lengthsToRead, int maxDepth, ref int skippedEnd)
+    private int SkipPlainMembers(NamesToRead namesToRead, int maxDepth, ref int skippedEnd)
     {
         var json = _json;
         int pos = _position;
@@ -112,7 +111,7 @@ internal ref partial struct JsonTokenizer
                 break;
             }
 
-            if ((lengthsToRead & (1UL << Math.Min(end - name - 2, 63))) != 0)
+            if (namesToRead.Includes(end - name - 2, json[name + 1]))
             {
                 // A name that may matter: the walk reads it as the next token, as Read would have left it.
                 StandOnLastValue(firstName, valueStart, pos, valueType);

@@ -142,17 +142,49 @@ public class JsonPathAutomatonTests
 
     [Theory]
     // Nothing withheld: no name needs reading.
-    [InlineData(0b0000UL, 0UL)]
+    [InlineData(0b0000UL, 0UL, "")]
     // Only the card: "contact" (7 bytes) leads to it; "items" and "id" lead nowhere withheld.
-    [InlineData(0b0010UL, 1UL << 7)]
-    [InlineData(0b0100UL, 1UL << 5)]
-    [InlineData(0b1000UL, 1UL << 2)]
-    [InlineData(0b1111UL, (1UL << 7) | (1UL << 5) | (1UL << 2))]
-    public void The_lengths_to_read_follow_what_the_request_withholds(ulong denied, ulong expected)
+    [InlineData(0b0010UL, 1UL << 7, "c")]
+    [InlineData(0b0100UL, 1UL << 5, "i")]
+    [InlineData(0b1000UL, 1UL << 2, "i")]
+    [InlineData(0b1111UL, (1UL << 7) | (1UL << 5) | (1UL << 2), "ci")]
+    public void The_names_to_read_follow_what_the_request_withholds(ulong denied, ulong lengths, string firstBytes)
     {
         var automaton = Automaton("$.contact.name", "$.contact.card", "$.items[*].sku", "$.id");
 
-        Assert.Equal(expected, automaton.LengthsToRead(automaton.Initial, denied));
+        var names = automaton.NamesToRead(automaton.Initial, denied);
+
+        Assert.Equal(lengths, names.Lengths);
+        Assert.Equal(firstBytes.Aggregate(0UL, (bits, c) => bits | NamesToRead.FirstByteBit((byte)c)), names.FirstBytes);
+    }
+
+    [Theory]
+    [InlineData("contact", true)]
+    [InlineData("CONTACT", true)]
+    [InlineData("cOthers", true)]
+    // Same length, other first letter; same first letter, other length.
+    [InlineData("payment", false)]
+    [InlineData("cc", false)]
+    public void A_name_is_read_when_its_length_and_its_first_byte_may_match(string name, bool read)
+    {
+        var automaton = Automaton("$.contact.card", "$.id");
+
+        var names = automaton.NamesToRead(automaton.Initial, 0b01);
+
+        Assert.Equal(read, names.Includes(name.Length, (byte)name[0]));
+    }
+
+    [Fact]
+    public void An_empty_rule_name_makes_every_first_byte_matter()
+    {
+        var automaton = Automaton("$['']", "$.id");
+
+        var names = automaton.NamesToRead(automaton.Initial, 0b01);
+
+        Assert.Equal(1UL, names.Lengths);
+        Assert.Equal(ulong.MaxValue, names.FirstBytes);
+        Assert.True(names.Includes(0, (byte)'"'));
+        Assert.False(names.Includes(1, (byte)'x'));
     }
 
     [Fact]
@@ -160,18 +192,18 @@ public class JsonPathAutomatonTests
     {
         var automaton = Automaton("$.contact.name", "$..email");
 
-        Assert.Equal(ulong.MaxValue, automaton.LengthsToRead(automaton.Initial, 0b10));
-        Assert.Equal(1UL << 7, automaton.LengthsToRead(automaton.Initial, 0b01));
+        Assert.True(automaton.NamesToRead(automaton.Initial, 0b10).ReadsEveryName);
+        Assert.Equal(1UL << 7, automaton.NamesToRead(automaton.Initial, 0b01).Lengths);
     }
 
     [Fact]
-    public void A_non_ascii_rule_name_that_is_withheld_makes_every_name_matter()
+    public void A_non_ascii_rule_name_makes_every_name_matter_while_any_path_is_withheld()
     {
         var automaton = Automaton("$.caf\u00e9", "$.id");
 
-        Assert.Equal(ulong.MaxValue, automaton.LengthsToRead(automaton.Initial, 0b01));
-        Assert.Equal(ulong.MaxValue, automaton.LengthsToRead(automaton.Initial, 0b10));
-        Assert.Equal(0UL, automaton.LengthsToRead(automaton.Initial, 0));
+        Assert.True(automaton.NamesToRead(automaton.Initial, 0b01).ReadsEveryName);
+        Assert.True(automaton.NamesToRead(automaton.Initial, 0b10).ReadsEveryName);
+        Assert.Equal(default, automaton.NamesToRead(automaton.Initial, 0));
     }
 
     private static JsonPathAutomaton Automaton(params string[] paths) =>

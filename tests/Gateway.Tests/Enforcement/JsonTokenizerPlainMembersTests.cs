@@ -18,6 +18,9 @@ public sealed class JsonTokenizerPlainMembersTests
 {
     private const int MaxDepth = 5;
 
+    /// <summary>The first-byte bits generated names can have: n, k (either case) and, for the empty name, the closing quote.</summary>
+    private static readonly ulong FirstByteBits = "nk\"".Aggregate(0UL, (bits, c) => bits | NamesToRead.FirstByteBit((byte)c));
+
     [Theory]
     // Nothing marked: every member is passed, and the tokeniser stands on the last value.
     [InlineData("""{"a":1,"bb":"x","c":[1,{"d":null}],"e":{}}""", 0UL, 1, 41)]
@@ -39,13 +42,31 @@ public sealed class JsonTokenizerPlainMembersTests
         var tokenizer = new JsonTokenizer(bytes, new byte[MaxDepth + 1]);
         Assert.True(tokenizer.Read());
         var fast = tokenizer;
-        Assert.Equal(expectedStart, fast.TrySkipPlainMembers(lengthsToRead, MaxDepth, out int end));
+        Assert.Equal(expectedStart, fast.TrySkipPlainMembers(new NamesToRead(lengthsToRead, ulong.MaxValue), MaxDepth, out int end));
         if (expectedStart >= 0)
         {
             Assert.Equal(expectedEnd, end);
         }
 
-        Assert.Null(Compare(bytes, tokenizer, lengthsToRead, inObject: true));
+        Assert.Null(Compare(bytes, tokenizer, new NamesToRead(lengthsToRead, ulong.MaxValue), inObject: true));
+    }
+
+    [Fact]
+    public void A_name_of_a_marked_length_is_passed_when_its_first_byte_is_not_marked()
+    {
+        var bytes = """{"a":1,"bb":"x","Cc":true,"cd":2}"""u8.ToArray();
+        var tokenizer = new JsonTokenizer(bytes, new byte[MaxDepth + 1]);
+        Assert.True(tokenizer.Read());
+        var names = new NamesToRead(1UL << 2, NamesToRead.FirstByteBit((byte)'c'));
+
+        var fast = tokenizer;
+        Assert.Equal(1, fast.TrySkipPlainMembers(names, MaxDepth, out int end));
+
+        // "bb" is passed, "Cc" (c folded) stops the run and is the current token.
+        Assert.Equal(15, end);
+        Assert.Equal(JsonTokenType.PropertyName, fast.TokenType);
+        Assert.Equal("Cc"u8.ToArray(), fast.ValueSpan.ToArray());
+        Assert.Null(Compare(bytes, tokenizer, names, inObject: true));
     }
 
     [Fact]
@@ -54,7 +75,7 @@ public sealed class JsonTokenizerPlainMembersTests
         var bytes = """[{"a":1},2]"""u8.ToArray();
         var tokenizer = new JsonTokenizer(bytes, new byte[MaxDepth + 1]);
         Assert.True(tokenizer.Read());
-        Assert.Equal(-1, tokenizer.TrySkipPlainMembers(0, MaxDepth, out _));
+        Assert.Equal(-1, tokenizer.TrySkipPlainMembers(default, MaxDepth, out _));
         Assert.Equal(JsonTokenType.StartArray, tokenizer.TokenType);
         Assert.Equal(1, tokenizer.BytesConsumed);
     }
@@ -88,7 +109,8 @@ public sealed class JsonTokenizerPlainMembersTests
     {
         0 => "é",
         1 => "\\u0061",
-        _ => new string('n', random.Next(0, 6)),
+        // Two first letters, in either case, so the first-byte set both stops and passes names of a marked length.
+        _ => random.Next(0, 6) is var length && length == 0 ? string.Empty : "nNkK"[random.Next(4)] + new string('n', length - 1),
     };
 
     /// <summary>Runs the comparison at every token of <paramref name="doc"/> where a member may follow, with a random mask of lengths.</summary>
@@ -115,8 +137,9 @@ public sealed class JsonTokenizerPlainMembersTests
                     continue;
                 }
 
-                ulong mask = random.Next(3) == 0 ? 0 : (ulong)random.NextInt64() & 0b111111;
-                var failure = Compare(doc, tokenizer, mask, kinds.Count > 0 && kinds.Peek() == JsonTokenType.StartObject, out var outcome);
+                // Lengths 0-5 (the generated names are short) and some of their first bytes.
+                var names = random.Next(3) == 0 ? default : new NamesToRead((ulong)random.NextInt64() & 0b111111, random.Next(4) == 0 ? ulong.MaxValue : (ulong)random.NextInt64() & FirstByteBits);
+                var failure = Compare(doc, tokenizer, names, kinds.Count > 0 && kinds.Peek() == JsonTokenType.StartObject, out var outcome);
                 Assert.True(failure is null, failure);
                 switch (outcome)
                 {
@@ -139,17 +162,17 @@ public sealed class JsonTokenizerPlainMembersTests
         StoppedOnName,
     }
 
-    private static string? Compare(byte[] doc, JsonTokenizer at, ulong lengthsToRead, bool inObject) =>
-        Compare(doc, at, lengthsToRead, inObject, out _);
+    private static string? Compare(byte[] doc, JsonTokenizer at, NamesToRead namesToRead, bool inObject) =>
+        Compare(doc, at, namesToRead, inObject, out _);
 
     /// <summary>The fast path from <paramref name="at"/> (a copy) against the definition; a description of the first disagreement, or null.</summary>
-    private static string? Compare(byte[] doc, JsonTokenizer at, ulong lengthsToRead, bool inObject, out Outcome outcome)
+    private static string? Compare(byte[] doc, JsonTokenizer at, NamesToRead namesToRead, bool inObject, out Outcome outcome)
     {
         var fast = at;
-        int start = fast.TrySkipPlainMembers(lengthsToRead, MaxDepth, out int end);
-        var expected = Definition(doc, at, lengthsToRead, inObject, out int expectedStart, out int expectedEnd, out bool onName);
+        int start = fast.TrySkipPlainMembers(namesToRead, MaxDepth, out int end);
+        var expected = Definition(doc, at, namesToRead, inObject, out int expectedStart, out int expectedEnd, out bool onName);
         outcome = onName ? Outcome.StoppedOnName : expectedStart >= 0 ? Outcome.Passed : Outcome.None;
-        string where = $"at {at.BytesConsumed} mask {lengthsToRead:X}: {JsonTokenizerCompactTests.Escape(doc)}";
+        string where = $"at {at.BytesConsumed} lengths {namesToRead.Lengths:X} first bytes {namesToRead.FirstBytes:X}: {JsonTokenizerCompactTests.Escape(doc)}";
         if (start != expectedStart || (start >= 0 && end != expectedEnd))
         {
             return $"fast {start}..{end}, tokens {expectedStart}..{expectedEnd} {where}";
@@ -197,7 +220,7 @@ public sealed class JsonTokenizerPlainMembersTests
     /// The definition, token by token from <paramref name="at"/>: returns the tokeniser where the fast path
     /// must leave it, the first passed member's name and the end of the last one's value (-1 when none).
     /// </summary>
-    private static JsonTokenizer Definition(byte[] doc, JsonTokenizer at, ulong lengthsToRead, bool inObject, out int first, out int end, out bool onName)
+    private static JsonTokenizer Definition(byte[] doc, JsonTokenizer at, NamesToRead namesToRead, bool inObject, out int first, out int end, out bool onName)
     {
         first = -1;
         end = -1;
@@ -227,7 +250,11 @@ public sealed class JsonTokenizerPlainMembersTests
                 return current;
             }
 
-            if ((lengthsToRead & (1UL << Math.Min(length, 63))) != 0)
+            // Read as the definition needs: by its length and its first byte, folded (the closing quote for an empty name).
+            char firstByte = length > 0 ? (char)name.ValueSpan[0] : '"';
+            bool lengthMarked = (namesToRead.Lengths & (1UL << Math.Min(length, 63))) != 0;
+            bool firstMarked = (namesToRead.FirstBytes & (1UL << (char.ToLowerInvariant(firstByte) & 63))) != 0;
+            if (lengthMarked && firstMarked)
             {
                 onName = true;
                 return name;
