@@ -51,8 +51,9 @@ internal ref partial struct JsonTokenizer
     /// <summary>
     /// With the tokeniser inside an object (on its StartObject token, or on the last token of one of its
     /// values), reads on over the members that follow for as long as each is plain: a name without
-    /// escapes, all printable ASCII, that <paramref name="namesToRead"/> does not include, then a value that is a number, a literal, a string without escapes
-    /// or a container <see cref="TrySkipCompactContainer"/> would accept, all compact. Returns the index
+    /// escapes, all printable ASCII, that <paramref name="namesToRead"/> does not include, then a value
+    /// that is a number, a literal, a string without escapes or a container
+    /// <see cref="TrySkipCompactContainer"/> would accept, all compact. Returns the index
     /// of the first such member's name (with <paramref name="end"/> the index after the last one's value),
     /// or -1 when none was passed. The tokeniser then stands where reading token by token would: on the
     /// last passed value; or, when the run ended at a plain name it includes, on that name,
@@ -60,8 +61,8 @@ internal ref partial struct JsonTokenizer
     /// </summary>
     /// <remarks>
     /// The filter passes the names that can complete or lead to a path the request withholds, by length
-    /// and first byte: every other member is forwarded as its bytes, so reading it token by token only to find
-    /// that out was most of the work on the objects rules reach into (an order beside its contact).
+    /// and first byte: every other member is forwarded as its bytes, so reading it token by token only to
+    /// find that out was most of the work on the objects rules reach into (an order beside its contact).
     /// </remarks>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public int TrySkipPlainMembers(NamesToRead namesToRead, int maxDepth, out int end)
