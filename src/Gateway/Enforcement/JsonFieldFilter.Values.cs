@@ -189,6 +189,10 @@ internal sealed partial class JsonFieldFilter
 
         /// <summary>Per open object, the names the walk must read (see <see cref="JsonPathAutomaton.NamesToRead"/>); all in arrays.</summary>
         public Span<NamesToRead> NamesToRead;
+
+        /// <summary>The state <see cref="Names"/> was last computed for (-1: none yet).</summary>
+        public int NamesState;
+        public NamesToRead Names;
         public Span<char> NameBuffer;
         public Pseudonymizer? Pseudonymizer;
         public ReadOnlySpan<byte> Subject;

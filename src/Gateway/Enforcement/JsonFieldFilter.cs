@@ -131,6 +131,7 @@ internal sealed partial class JsonFieldFilter
                 Output = output,
                 Buffer = FirstBuffer(output, utf8Json.Length),
                 RawEnd = NoRaw,
+                NamesState = -1,
                 Scratch = scratch,
                 Input = utf8Json,
                 Actions = actions,
@@ -356,7 +357,7 @@ internal sealed partial class JsonFieldFilter
                 }
 
                 Raw(ref run, (int)reader.TokenStartIndex, (int)reader.TokenStartIndex + 1, 0);
-                run.NamesToRead[level + 1] = _automaton.NamesToRead(run.States[level + 1], run.Denied);
+                run.NamesToRead[level + 1] = NamesToReadIn(ref run, run.States[level + 1]);
                 return JsonFilterStatus.Ok;
             case JsonTokenType.StartArray:
                 if (reader.CurrentDepth >= _maxDepth)
@@ -392,6 +393,22 @@ internal sealed partial class JsonFieldFilter
                     return JsonFilterStatus.Ok;
                 }
         }
+    }
+
+    /// <summary>
+    /// The names to read in an object in <paramref name="state"/>, under this call's consent. The last
+    /// state's answer is kept: the objects of an array are all in one state, and a state with many rule
+    /// names would otherwise cost a pass over its edges per element.
+    /// </summary>
+    private NamesToRead NamesToReadIn(ref Run run, int state)
+    {
+        if (state != run.NamesState)
+        {
+            run.NamesState = state;
+            run.Names = _automaton.NamesToRead(state, run.Denied);
+        }
+
+        return run.Names;
     }
 
     /// <summary>
