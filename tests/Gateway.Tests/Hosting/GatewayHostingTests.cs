@@ -56,7 +56,17 @@ public sealed class GatewayHostingTests(GatewayFixture fixture) : IClassFixture<
             response.EnsureSuccessStatusCode();
         }
 
-        var metrics = await Gateway.MetricsAsync();
+        // The outcome is counted once forwarding has finished, which can be just after the caller has its
+        // answer: wait for the counters rather than racing them.
+        const string Withheld = "gateway_fields_withheld_total{route=\"customers\",purpose=\"marketing\",category=\"user.contact.email\",action=\"strip\"}";
+        const string Filtered = "gateway_requests_total{route=\"customers\",purpose=\"marketing\",decision=\"filtered\"}";
+        var metrics = string.Empty;
+        await PolicyLoadingTests.WaitUntil(async () =>
+        {
+            metrics = await Gateway.MetricsAsync();
+            return metrics.Contains(Withheld, StringComparison.Ordinal) && metrics.Contains(Filtered, StringComparison.Ordinal);
+        });
+
         foreach (var name in new[]
         {
             "gateway_requests_total", "gateway_fields_withheld_total", "gateway_request_duration_seconds", "gateway_enforcement_duration_seconds",
@@ -66,8 +76,8 @@ public sealed class GatewayHostingTests(GatewayFixture fixture) : IClassFixture<
             Assert.Contains(name, metrics, StringComparison.Ordinal);
         }
 
-        Assert.Contains("gateway_fields_withheld_total{route=\"customers\",purpose=\"marketing\",category=\"user.contact.email\",action=\"strip\"}", metrics, StringComparison.Ordinal);
-        Assert.Contains("gateway_requests_total{route=\"customers\",purpose=\"marketing\",decision=\"filtered\"}", metrics, StringComparison.Ordinal);
+        Assert.Contains(Withheld, metrics, StringComparison.Ordinal);
+        Assert.Contains(Filtered, metrics, StringComparison.Ordinal);
         Assert.DoesNotContain(subject, metrics, StringComparison.Ordinal);
         Assert.DoesNotContain("leak@example.com", metrics, StringComparison.Ordinal);
     }
@@ -195,7 +205,7 @@ public sealed class PolicyLoadingTests
 
     private static Task WaitUntil(Func<bool> condition) => WaitUntil(() => Task.FromResult(condition()));
 
-    private static async Task WaitUntil(Func<Task<bool>> condition)
+    internal static async Task WaitUntil(Func<Task<bool>> condition)
     {
         var deadline = DateTime.UtcNow.AddSeconds(10);
         while (!await condition())
