@@ -8,12 +8,17 @@ namespace ConsentGateway.LoadTests;
 /// The load-test harness: starts redis-server, SampleApi, the gateway and a plain YARP proxy on
 /// loopback, runs the scenarios side by side, writes report.md / report.json / latency.png and
 /// stops everything. Exit code 0 when every correctness threshold passed, 1 when one failed,
-/// 2 on a usage or start-up error.
+/// 2 on a usage or start-up error. <c>across-runs</c> instead summarises earlier runs (<see cref="AcrossRuns"/>).
 /// </summary>
 internal static class LoadTestProgram
 {
     public static async Task<int> RunAsync(string[] args, TextWriter log, CancellationToken ct = default)
     {
+        if (args.Length > 0 && args[0] == "across-runs")
+        {
+            return await AcrossRuns.RunAsync(args[1..], log);
+        }
+
         LoadTestOptions options;
         try
         {

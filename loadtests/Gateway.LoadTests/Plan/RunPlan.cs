@@ -156,6 +156,7 @@ internal sealed class RunPlan(LoadTestOptions options, TestBed bed, Payloads pay
             Smoke = options.Smoke,
             Settings = $"JIT warm-up {options.JitWarmup.TotalSeconds:0.##} s (unrecorded, both proxies); duration {options.Duration.TotalSeconds:0.##} s + warm-up {options.Warmup.TotalSeconds:0.##} s per scenario; compared scenarios interleaved in {options.Rounds} round(s); closed model {c} workers; open model up to {openConnections} connections" + (options.PinProxies ? $"; --pin-proxies: {bed.Placement()}" : ""),
             Machine = MachineInfo.Collect(),
+            Build = BuildInfo.Collect(options.RepoRoot),
             Scenarios = _results,
             Wrk = wrk,
             WrkCounterpart = Find("gateway-l1-get-8k"),

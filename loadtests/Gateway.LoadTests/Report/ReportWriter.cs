@@ -46,6 +46,11 @@ internal static class ReportWriter
         L("| --- | --- |");
         L($"| date | {m.Date} (run started {r.StartedUtc:yyyy-MM-dd HH:mm:ss} UTC, {F(r.WallSeconds, "0")} s wall) |");
         L($"| command | `{r.Command}` |");
+        if (r.Build is { } build)
+        {
+            L($"| build | `src/` at {build.Source} (HEAD {build.Head}) |");
+        }
+
         L($"| nproc | {m.Nproc} |");
         L($"| CPU | {m.CpuModel} |");
         L($"| memory | {m.Memory} |");

@@ -25,6 +25,9 @@ internal sealed class RunReport
 
     public required MachineInfo Machine { get; init; }
 
+    /// <summary>What was measured; null in reports written before it was recorded.</summary>
+    public BuildInfo? Build { get; init; }
+
     public required List<ScenarioResult> Scenarios { get; init; }
 
     public List<Ratio> Ratios { get; } = [];
@@ -124,6 +127,46 @@ internal sealed record MachineInfo(int Nproc, string CpuModel, string Memory, st
         catch (System.ComponentModel.Win32Exception)
         {
             return "not installed";
+        }
+    }
+}
+
+/// <summary>
+/// The commit the measured binaries were built from: runs are only comparable across one build, and a
+/// run's date does not say which one it was. <paramref name="Source"/> is the last commit that touched
+/// <c>src/</c> (what the gateway, SampleApi and plain YARP are built from), with a note when src/ had
+/// uncommitted changes; <paramref name="Head"/> the checkout's HEAD.
+/// </summary>
+internal sealed record BuildInfo(string Source, string Head)
+{
+    public const string Unknown = "unknown";
+
+    public static BuildInfo Collect(string repoRoot)
+    {
+        var source = Git(repoRoot, "log -1 --format=%h -- src");
+        var changes = Git(repoRoot, "status --porcelain -- src");
+        if (source != Unknown && changes != Unknown && changes.Length > 0)
+        {
+            source += " with uncommitted changes in src/";
+        }
+
+        return new BuildInfo(source, Git(repoRoot, "rev-parse --short HEAD"));
+    }
+
+    private static string Git(string repoRoot, string arguments)
+    {
+        try
+        {
+            var info = new ProcessStartInfo("git", $"-C \"{repoRoot}\" {arguments}") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+            using var p = Process.Start(info)!;
+            var text = p.StandardOutput.ReadToEnd().Trim();
+            p.StandardError.ReadToEnd();
+            p.WaitForExit(5000);
+            return p.ExitCode == 0 ? text : Unknown;
+        }
+        catch (System.ComponentModel.Win32Exception)
+        {
+            return Unknown;
         }
     }
 }

@@ -56,9 +56,24 @@ public sealed class GatewayHost : IAsyncDisposable
             settings[k] = v;
         }
 
-        var app = GatewayApp.Build(["--config", path], settings);
-        await app.StartAsync();
-        return new GatewayHost(app, directory, path);
+        WebApplication? app = null;
+        try
+        {
+            app = GatewayApp.Build(["--config", path], settings);
+            await app.StartAsync();
+            return new GatewayHost(app, directory, path);
+        }
+        catch
+        {
+            // Tests that expect start-up to refuse a configuration would otherwise leave the directory behind.
+            if (app is not null)
+            {
+                await app.DisposeAsync();
+            }
+
+            DeleteDirectory(directory);
+            throw;
+        }
     }
 
     /// <summary>Rewrites the configuration file (as an operator editing it would) for hot-reload tests.</summary>
@@ -138,9 +153,14 @@ public sealed class GatewayHost : IAsyncDisposable
         Admin.Dispose();
         await _app.StopAsync();
         await _app.DisposeAsync();
+        DeleteDirectory(_directory);
+    }
+
+    private static void DeleteDirectory(string directory)
+    {
         try
         {
-            Directory.Delete(_directory, recursive: true);
+            Directory.Delete(directory, recursive: true);
         }
         catch (IOException)
         {

@@ -83,6 +83,14 @@ public sealed class LoadTestSmokeTests(ITestOutputHelper output)
             Assert.Equal(0, exitCode);
             var markdown = await File.ReadAllTextAsync(Path.Combine(dir, ReportWriter.MarkdownFile));
             Assert.Contains("gateway-redis-down-post-8k", markdown, StringComparison.Ordinal);
+
+            // The build it measured is recorded (this checkout is a git clone), and the across-runs summary reads the JSON back.
+            Assert.NotNull(report.Build);
+            Assert.Matches("^[0-9a-f]{7,}", report.Build.Source);
+            Assert.Contains($"| build | `src/` at {report.Build.Source}", markdown, StringComparison.Ordinal);
+            var summary = RunSummary.Read(dir, await File.ReadAllTextAsync(Path.Combine(dir, ReportWriter.JsonFile)));
+            Assert.Equal(report.Build.Source, summary.Source);
+            Assert.Equal(report.Ratios.Select(r => (r.Name, r.Value, r.Goal, r.IsControl)), summary.Ratios.Select(r => (r.Name, r.Value, r.Goal, r.IsControl)));
             if (OperatingSystem.IsLinux())
             {
                 Assert.Contains("## CPU per request, by process", markdown, StringComparison.Ordinal);
