@@ -165,7 +165,7 @@ internal static partial class AcrossRuns
     /// <summary>Every ratio any run has, in first-seen order, with each run's value (null where a run lacks it).</summary>
     internal static List<RatioAcrossRuns> Ratios(IReadOnlyList<RunSummary> runs)
     {
-        var order = new List<(string Key, string Name, string Goal, bool IsControl)>();
+        var order = new List<(string Key, string Goal, bool IsControl)>();
         foreach (var run in runs)
         {
             foreach (var ratio in run.Ratios)
@@ -173,14 +173,14 @@ internal static partial class AcrossRuns
                 var key = Key(ratio.Name);
                 if (!order.Exists(o => o.Key == key))
                 {
-                    order.Add((key, key, ratio.Goal, ratio.IsControl));
+                    order.Add((key, ratio.Goal, ratio.IsControl));
                 }
             }
         }
 
         return
         [
-            .. order.Select(o => new RatioAcrossRuns(o.Name, o.Goal, o.IsControl,
+            .. order.Select(o => new RatioAcrossRuns(o.Key, o.Goal, o.IsControl,
                 [.. runs.Select(r => r.Ratios.Find(x => Key(x.Name) == o.Key) is { } found ? found.Value : (double?)null)])),
         ];
     }
