@@ -1,6 +1,8 @@
 // A plain YARP passthrough with no consent enforcement: the load tests' baseline. It reads the
 // ReverseProxy section (routes and clusters) from the same JSON file the gateway uses, so both
-// proxies forward the same routes to the same upstream with YARP's defaults.
+// proxies forward the same routes to the same upstream with YARP's defaults, and keep and drop idle
+// connections alike (the gateway's Gateway:ClientKeepAliveTimeout and Gateway:UpstreamIdleTimeout,
+// with the gateway's defaults when the file leaves them out).
 //
 //   dotnet PlainProxy.dll --config <file> --urls http://127.0.0.1:PORT [--buffer-json true]
 //
@@ -26,8 +28,14 @@ builder.Logging.AddFilter("Microsoft.Hosting.Lifetime", LogLevel.Information);
 // gateway does not, or the ratios would count it as the cost of enforcement.
 builder.Logging.AddFilter("Microsoft.AspNetCore.Hosting.Diagnostics", LogLevel.None);
 
+var keepAlive = builder.Configuration.GetValue("Gateway:ClientKeepAliveTimeout", TimeSpan.FromMinutes(10));
+var upstreamIdle = builder.Configuration.GetValue("Gateway:UpstreamIdleTimeout", TimeSpan.FromMinutes(10));
+builder.WebHost.ConfigureKestrel(k => k.Limits.KeepAliveTimeout = keepAlive);
+
 var bufferJson = builder.Configuration.GetValue<bool>("buffer-json");
-var proxy = builder.Services.AddReverseProxy().LoadFromConfig(builder.Configuration.GetSection("ReverseProxy"));
+var proxy = builder.Services.AddReverseProxy()
+    .LoadFromConfig(builder.Configuration.GetSection("ReverseProxy"))
+    .ConfigureHttpClient((_, handler) => handler.PooledConnectionIdleTimeout = upstreamIdle);
 if (bufferJson)
 {
     proxy.AddTransforms(static context => context.AddResponseTransform(BufferedJson.BufferResponseAsync));

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
 
@@ -56,8 +57,13 @@ internal sealed class ManagedProcess : IDisposable
                 return;
             }
 
+            // Stamped on receipt (UTC, the clock of the report's round times), so that what a process
+            // printed can be lined up with the round it printed it in.
+            var stamp = DateTime.UtcNow.ToString("HH:mm:ss.fff", CultureInfo.InvariantCulture);
             lock (log)
             {
+                log.Write(stamp);
+                log.Write(' ');
                 log.WriteLine(line);
             }
         }

@@ -62,6 +62,18 @@ internal sealed class ScenarioResult
     /// <summary>The p99 of each round alone (ms), in the order run; paired with the same round of a compared scenario.</summary>
     public List<double> RoundP99Ms { get; init; } = [];
 
+    /// <summary>The slowest request of each round (ms), in the order run.</summary>
+    public List<double> RoundMaxMs { get; init; } = [];
+
+    /// <summary>When each round began (UTC), to line a round up with what the proxies' own counters saw then.</summary>
+    public List<DateTime> RoundStartedUtc { get; init; } = [];
+
+    /// <summary>
+    /// When the slowest request of each round was due to be sent (UTC; its scheduled time in the open
+    /// model, so a stall shows where it began, not where the queue behind it drained).
+    /// </summary>
+    public List<DateTime> RoundSlowestSentUtc { get; init; } = [];
+
     /// <summary>Each round's throughput (answers per second of that round), in the order run.</summary>
     public List<double> RoundThroughputRps { get; init; } = [];
 

@@ -354,6 +354,12 @@ internal static class ScenarioRunner
         // The current phase alone (one round of an interleaved group), for per-round percentiles.
         private readonly LongHistogram _phase = new(HighestTrackableMicros, 3);
         private readonly List<double> _roundP99Ms = [];
+        private readonly List<double> _roundMaxMs = [];
+        private readonly List<DateTime> _roundStartedUtc = [];
+        private readonly List<DateTime> _roundSlowestSentUtc = [];
+        private DateTime _phaseStartedUtc;
+        private long _phaseMaxMicros;
+        private long _phaseMaxScheduled;
         private readonly List<double> _roundRps = [];
         private readonly List<double> _roundForeignCpu = [];
         private readonly SortedDictionary<string, List<double>> _roundCpuPerRequest = new(StringComparer.Ordinal);
@@ -382,9 +388,11 @@ internal static class ScenarioRunner
             {
                 _phase.Reset();
                 _phaseCompletedBefore = Completed;
+                _phaseMaxMicros = 0;
             }
 
             _phaseCpu = hostCpu?.TryRead();
+            _phaseStartedUtc = DateTime.UtcNow;
             Start = Stopwatch.GetTimestamp();
         }
 
@@ -400,6 +408,9 @@ internal static class ScenarioRunner
                 if (_phase.TotalCount > 0)
                 {
                     _roundP99Ms.Add(_phase.GetValueAtPercentile(99) / 1000.0);
+                    _roundMaxMs.Add(_phaseMaxMicros / 1000.0);
+                    _roundStartedUtc.Add(_phaseStartedUtc);
+                    _roundSlowestSentUtc.Add(_phaseStartedUtc.AddTicks((_phaseMaxScheduled - Start) * TimeSpan.TicksPerSecond / Stopwatch.Frequency));
                 }
 
                 var answered = Completed - _phaseCompletedBefore;
@@ -438,6 +449,12 @@ internal static class ScenarioRunner
                 {
                     _histogram.RecordValue(micros);
                     _phase.RecordValue(micros);
+                }
+
+                if (micros > _phaseMaxMicros)
+                {
+                    _phaseMaxMicros = micros;
+                    _phaseMaxScheduled = scheduled;
                 }
 
                 Completed++;
@@ -498,6 +515,9 @@ internal static class ScenarioRunner
                     MegabytesReceived = Math.Round(_bytes / 1048576.0, 1),
                     Rounds = rounds,
                     RoundP99Ms = [.. _roundP99Ms],
+                    RoundMaxMs = [.. _roundMaxMs],
+                    RoundStartedUtc = [.. _roundStartedUtc],
+                    RoundSlowestSentUtc = [.. _roundSlowestSentUtc],
                     RoundThroughputRps = [.. _roundRps],
                     RoundForeignCpu = [.. _roundForeignCpu],
                     RoundCpuPerRequestUs = _roundCpuPerRequest.ToDictionary(kv => kv.Key, kv => kv.Value.ToList(), StringComparer.Ordinal),

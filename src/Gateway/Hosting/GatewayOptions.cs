@@ -25,6 +25,16 @@ internal sealed class GatewayOptions
 
     public int MaxJsonDepth { get; set; } = 64;
 
+    /// <summary>
+    /// How long a caller's idle keep-alive connection stays open (Kestrel's own default is 130 s). Long,
+    /// as in other proxies: a connection closed while idle is opened again the moment traffic rises,
+    /// so closing them turns every burst into a burst of connection set-ups as well.
+    /// </summary>
+    public TimeSpan ClientKeepAliveTimeout { get; set; } = TimeSpan.FromMinutes(10);
+
+    /// <summary>How long an idle connection to an upstream stays pooled (SocketsHttpHandler's own default is 1 min); long for the same reason.</summary>
+    public TimeSpan UpstreamIdleTimeout { get; set; } = TimeSpan.FromMinutes(10);
+
     public byte[] HashKeyBytes()
     {
         return Convert.FromBase64String(HashKey ?? string.Empty);
@@ -85,6 +95,16 @@ internal sealed class GatewayOptionsValidator : IValidateOptions<GatewayOptions>
         if (options.MaxJsonDepth is < 1 or > 256)
         {
             errors.Add("Gateway:MaxJsonDepth must be between 1 and 256.");
+        }
+
+        if (options.ClientKeepAliveTimeout < TimeSpan.FromSeconds(1) || options.ClientKeepAliveTimeout > TimeSpan.FromHours(24))
+        {
+            errors.Add("Gateway:ClientKeepAliveTimeout must be between 00:00:01 and 1.00:00:00.");
+        }
+
+        if (options.UpstreamIdleTimeout < TimeSpan.FromSeconds(1) || options.UpstreamIdleTimeout > TimeSpan.FromHours(24))
+        {
+            errors.Add("Gateway:UpstreamIdleTimeout must be between 00:00:01 and 1.00:00:00.");
         }
 
         return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);

@@ -59,6 +59,7 @@ internal sealed class Listeners
         // GatewayOptionsValidator has already rejected unparsable URLs.
         _ = TryParseEndpoint(options.ProxyUrl, out var proxy);
         _ = TryParseEndpoint(options.AdminUrl, out var admin);
+        kestrel.Limits.KeepAliveTimeout = options.ClientKeepAliveTimeout;
         kestrel.Listen(proxy, listen => Proxy = listen);
         kestrel.Listen(admin, listen => Admin = listen);
     }

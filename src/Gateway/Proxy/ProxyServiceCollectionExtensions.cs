@@ -3,6 +3,7 @@ using ConsentGateway.Hosting;
 using Microsoft.AspNetCore.Authentication.JwtBearer;
 using Microsoft.Extensions.Options;
 using Microsoft.IdentityModel.Tokens;
+using Yarp.ReverseProxy.Forwarder;
 
 namespace ConsentGateway.Proxy;
 
@@ -10,6 +11,8 @@ internal static partial class ProxyServiceCollectionExtensions
 {
     public static IServiceCollection AddConsentProxy(this IServiceCollection services, IConfiguration configuration)
     {
+        // Before AddReverseProxy, whose own registration of the factory only applies when none exists.
+        services.AddSingleton<IForwarderHttpClientFactory, UpstreamHttpClientFactory>();
         services.AddReverseProxy()
             .LoadFromConfig(configuration.GetSection("ReverseProxy"))
             .AddTransforms<ConsentRequestTransform>()

@@ -47,6 +47,18 @@ public sealed class LoadTestSmokeTests(ITestOutputHelper output)
                 Assert.Equal(s.Rounds, s.RoundThroughputRps.Count);
                 Assert.True(s.RoundThroughputRps.TrueForAll(rps => rps > 0), $"{s.Name} has a round without throughput");
 
+                // Each round's slowest request, and when it was due: inside its round, rounds in order.
+                Assert.Equal(s.Rounds, s.RoundMaxMs.Count);
+                Assert.Equal(s.Rounds, s.RoundStartedUtc.Count);
+                Assert.Equal(s.Rounds, s.RoundSlowestSentUtc.Count);
+                Assert.True(Math.Abs(s.MaxMs - s.RoundMaxMs.Max()) <= (s.MaxMs * 0.002) + 0.001, $"{s.Name}: max {s.MaxMs} ms, slowest of the rounds {s.RoundMaxMs.Max()} ms"); // the histogram keeps 3 significant digits
+                for (var r = 0; r < s.Rounds; r++)
+                {
+                    Assert.True(r == 0 || s.RoundStartedUtc[r] > s.RoundStartedUtc[r - 1], $"{s.Name}: round {r} began before round {r - 1}");
+                    var due = s.RoundSlowestSentUtc[r] - s.RoundStartedUtc[r];
+                    Assert.True(due >= TimeSpan.Zero && due < TimeSpan.FromSeconds(30), $"{s.Name}: round {r}'s slowest request was due {due} after the round began");
+                }
+
                 // Each round's CPU used outside the bed is measured (Linux /proc), as a share of the machine.
                 Assert.Equal(OperatingSystem.IsLinux() ? s.Rounds : 0, s.RoundForeignCpu.Count);
                 Assert.True(s.RoundForeignCpu.TrueForAll(share => share is >= 0 and <= 1), $"{s.Name}: {string.Join(", ", s.RoundForeignCpu)}");
