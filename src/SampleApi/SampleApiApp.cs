@@ -32,6 +32,15 @@ public static class SampleApiApp
     /// <summary>Where the API listens when neither --urls nor ASPNETCORE_URLS says otherwise (the demo's upstream).</summary>
     public const string DefaultUrl = "http://127.0.0.1:5080";
 
+    /// <summary>
+    /// How long an idle keep-alive connection stays open: longer than the 10 minutes the gateway (and
+    /// the plain YARP baseline) pools an idle upstream connection (Gateway:UpstreamIdleTimeout), so the
+    /// proxy, the client side, is the one that closes it, as an upstream behind a pooling proxy should be
+    /// set up. With Kestrel's default 130 s the upstream closed the proxies' spare connections between
+    /// bursts and the next burst had to open them again.
+    /// </summary>
+    public static readonly TimeSpan KeepAliveTimeout = TimeSpan.FromMinutes(15);
+
     private const int MaxBodyBytes = 16 * 1024 * 1024;
     private const string JsonUtf8 = "application/json; charset=utf-8";
 
@@ -56,7 +65,11 @@ public static class SampleApiApp
             builder.WebHost.UseUrls(DefaultUrl);
         }
 
-        builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = MaxBodyBytes);
+        builder.WebHost.ConfigureKestrel(k =>
+        {
+            k.Limits.MaxRequestBodySize = MaxBodyBytes;
+            k.Limits.KeepAliveTimeout = KeepAliveTimeout;
+        });
         builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
 
         var app = builder.Build();

@@ -77,6 +77,15 @@ internal sealed class ScenarioResult
     /// <summary>Each round's throughput (answers per second of that round), in the order run.</summary>
     public List<double> RoundThroughputRps { get; init; } = [];
 
+    /// <summary>The most connections the load generator may open to the target (its SocketsHttpHandler's limit).</summary>
+    public int ConnectionLimit { get; set; }
+
+    /// <summary>Connections the load generator opened to the target before the measured rounds (see <see cref="LoadClient"/>).</summary>
+    public long ConnectionsOpenedAhead { get; set; }
+
+    /// <summary>Connections it opened during each measured round, in the order run: zero unless the opening fell short.</summary>
+    public List<long> RoundConnectionsOpened { get; init; } = [];
+
     /// <summary>
     /// Each round's share (0–1) of the machine's CPU used by processes outside the test bed (other
     /// tenants, steal), when measurable (<see cref="HostCpu"/>); empty otherwise.

@@ -7,8 +7,8 @@ using HdrHistogram;
 namespace ConsentGateway.LoadTests.Engine;
 
 /// <summary>
-/// Runs one scenario: warm-up, then the measured phase, with one SocketsHttpHandler-based
-/// HttpClient per scenario. Latency is recorded in an HdrHistogram (microseconds) from each
+/// Runs one scenario: its connections opened, warm-up, then the measured phase, with one
+/// <see cref="LoadClient"/> per scenario. Latency is recorded in an HdrHistogram (microseconds) from each
 /// request's <em>scheduled</em> send time (open model), or with RecordValueWithExpectedInterval
 /// (closed model), so coordinated omission cannot hide stalls.
 /// </summary>
@@ -28,29 +28,21 @@ internal static class ScenarioRunner
     public static async Task<ScenarioResult[]> RunInterleavedAsync(IReadOnlyList<Scenario> scenarios, int rounds, TimeSpan warmup, TimeSpan duration, TimeSpan requestTimeout, HostCpu? hostCpu, CancellationToken ct)
     {
         rounds = Math.Max(1, rounds);
-        var states = new List<(Scenario Scenario, SocketsHttpHandler Handler, HttpClient Client, Accumulator Acc, long[] Index)>();
+        var states = new List<(Scenario Scenario, LoadClient Load, HttpClient Client, Accumulator Acc, long[] Index)>();
         try
         {
             foreach (var scenario in scenarios)
             {
-                var handler = new SocketsHttpHandler
-                {
-                    MaxConnectionsPerServer = Math.Max(1, scenario.Shape.Concurrency),
-                    PooledConnectionLifetime = Timeout.InfiniteTimeSpan,
-                    PooledConnectionIdleTimeout = TimeSpan.FromMinutes(5),
-                    AutomaticDecompression = DecompressionMethods.None,
-                    UseCookies = false,
-                    UseProxy = false,
-                    AllowAutoRedirect = false,
-                };
-                var client = new HttpClient(handler, disposeHandler: false) { Timeout = requestTimeout };
+                var load = new LoadClient(scenario.Shape.Concurrency, requestTimeout);
+                var client = load.Client;
                 var index = new long[1];
                 if (scenario.Before is not null)
                 {
                     await scenario.Before(ct);
                 }
 
-                var warm = new Accumulator(0, null);
+                await load.OpenConnectionsAsync(i => scenario.CreateRequest(i).Request, () => index[0]++, ct);
+                var warm = new Accumulator(0, null, null);
                 if (warmup > TimeSpan.Zero)
                 {
                     await RunPhaseAsync(client, scenario, warmup, warm, () => index[0]++, requestTimeout, ct);
@@ -63,7 +55,7 @@ internal static class ScenarioRunner
                     expectedMicros = Math.Max(1, (long)(warm.ActiveSeconds * 1e6 * scenario.Shape.Concurrency / warm.Completed));
                 }
 
-                states.Add((scenario, handler, client, new Accumulator(expectedMicros, hostCpu), index));
+                states.Add((scenario, load, client, new Accumulator(expectedMicros, hostCpu, load), index));
             }
 
             var share = duration / rounds;
@@ -101,10 +93,9 @@ internal static class ScenarioRunner
         }
         finally
         {
-            foreach (var (_, handler, client, _, _) in states)
+            foreach (var (_, load, _, _, _) in states)
             {
-                client.Dispose();
-                handler.Dispose();
+                load.Dispose();
             }
         }
     }
@@ -346,7 +337,7 @@ internal static class ScenarioRunner
     }
 
     /// <summary>Thread-safe collection of one phase's measurements.</summary>
-    private sealed class Accumulator(long expectedIntervalMicros, HostCpu? hostCpu)
+    private sealed class Accumulator(long expectedIntervalMicros, HostCpu? hostCpu, LoadClient? load)
     {
         private readonly Lock _lock = new();
         private readonly LongHistogram _histogram = new(HighestTrackableMicros, 3);
@@ -361,6 +352,9 @@ internal static class ScenarioRunner
         private long _phaseMaxMicros;
         private long _phaseMaxScheduled;
         private readonly List<double> _roundRps = [];
+        private readonly List<long> _roundConnectionsOpened = [];
+        private long _phaseConnectionsBefore;
+        private long _connectionsAhead = -1;
         private readonly List<double> _roundForeignCpu = [];
         private readonly SortedDictionary<string, List<double>> _roundCpuPerRequest = new(StringComparer.Ordinal);
         private HostCpu.Sample? _phaseCpu;
@@ -392,6 +386,12 @@ internal static class ScenarioRunner
             }
 
             _phaseCpu = hostCpu?.TryRead();
+            _phaseConnectionsBefore = load?.ConnectionsOpened ?? 0;
+            if (_connectionsAhead < 0)
+            {
+                _connectionsAhead = _phaseConnectionsBefore;
+            }
+
             _phaseStartedUtc = DateTime.UtcNow;
             Start = Stopwatch.GetTimestamp();
         }
@@ -413,6 +413,7 @@ internal static class ScenarioRunner
                     _roundSlowestSentUtc.Add(_phaseStartedUtc.AddTicks((_phaseMaxScheduled - Start) * TimeSpan.TicksPerSecond / Stopwatch.Frequency));
                 }
 
+                _roundConnectionsOpened.Add((load?.ConnectionsOpened ?? 0) - _phaseConnectionsBefore);
                 var answered = Completed - _phaseCompletedBefore;
                 _roundRps.Add(Math.Round(answered * (double)Stopwatch.Frequency / Math.Max(1, ticks), 1));
                 if (foreign is { } share)
@@ -519,6 +520,9 @@ internal static class ScenarioRunner
                     RoundStartedUtc = [.. _roundStartedUtc],
                     RoundSlowestSentUtc = [.. _roundSlowestSentUtc],
                     RoundThroughputRps = [.. _roundRps],
+                    ConnectionLimit = load?.MaxConnections ?? 0,
+                    ConnectionsOpenedAhead = Math.Max(0, _connectionsAhead),
+                    RoundConnectionsOpened = [.. _roundConnectionsOpened],
                     RoundForeignCpu = [.. _roundForeignCpu],
                     RoundCpuPerRequestUs = _roundCpuPerRequest.ToDictionary(kv => kv.Key, kv => kv.Value.ToList(), StringComparer.Ordinal),
                     Note = note,

@@ -26,6 +26,9 @@ internal sealed class RunPlan(LoadTestOptions options, TestBed bed, Payloads pay
     {
         var started = DateTimeOffset.UtcNow;
         var sw = Stopwatch.StartNew();
+
+        // At the start, as the binaries were just built and started: src/ edited during a run is not what it measured.
+        var build = BuildInfo.Collect(options.RepoRoot);
         log.WriteLine($"granting marketing to {TestBed.CustomerCount} customers and {PoolSize} pool subjects in Redis");
         await bed.GrantAsync(TestBed.Customers().Concat(Enumerable.Range(0, PoolSize).Select(n => PoolSubject(n))));
 
@@ -156,7 +159,7 @@ internal sealed class RunPlan(LoadTestOptions options, TestBed bed, Payloads pay
             Smoke = options.Smoke,
             Settings = $"JIT warm-up {options.JitWarmup.TotalSeconds:0.##} s (unrecorded, both proxies); duration {options.Duration.TotalSeconds:0.##} s + warm-up {options.Warmup.TotalSeconds:0.##} s per scenario; compared scenarios interleaved in {options.Rounds} round(s); closed model {c} workers; open model up to {openConnections} connections" + (options.PinProxies ? $"; --pin-proxies: {bed.Placement()}" : ""),
             Machine = MachineInfo.Collect(),
-            Build = BuildInfo.Collect(options.RepoRoot),
+            Build = build,
             Scenarios = _results,
             Wrk = wrk,
             WrkCounterpart = Find("gateway-l1-get-8k"),

@@ -28,6 +28,14 @@ internal static class ReportWriter
         Chart(report, Path.Combine(directory, ChartFile));
     }
 
+    /// <summary>"64 of 64", and ", +3 in 2 rounds" when connections were opened while measuring.</summary>
+    private static string Connections(ScenarioResult s)
+    {
+        var during = s.RoundConnectionsOpened.Sum();
+        var rounds = s.RoundConnectionsOpened.Count(n => n > 0);
+        return $"{s.ConnectionsOpenedAhead} of {s.ConnectionLimit}" + (during > 0 ? $", **+{during} in {rounds} round{(rounds == 1 ? "" : "s")}**" : "");
+    }
+
     private static string F(double v, string format = "0.00") => double.IsNaN(v) ? "n/a" : v.ToString(format, CultureInfo.InvariantCulture);
 
     public static string Markdown(RunReport r)
@@ -101,15 +109,17 @@ internal static class ReportWriter
         L();
         L("Latency in ms, from each request's **scheduled** send time (open model) or recorded with " +
           "`RecordValueWithExpectedInterval` (closed model, expected interval = one worker's mean cycle in the warm-up), so stalls are not hidden. " +
-          "`rps` is completed requests per second; `leaked` counts answers containing a value the purpose may not see.");
+          "`rps` is completed requests per second; `leaked` counts answers containing a value the purpose may not see. " +
+          "`connections`: those the load generator opened to the target before measuring, of its limit, and any it opened during the measured rounds " +
+          "(it keeps every connection for the whole run, as wrk does, so that a round does not time the target accepting new ones).");
         L();
-        L("| scenario | payload | load | requests | rps | p50 | p75 | p95 | p99 | p99.9 | max | outside CPU | by status | 5xx | leaked | thresholds |");
-        L("| --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | ---: | ---: | --- |");
+        L("| scenario | payload | load | requests | rps | p50 | p75 | p95 | p99 | p99.9 | max | outside CPU | connections | by status | 5xx | leaked | thresholds |");
+        L("| --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | --- | ---: | ---: | --- |");
         foreach (var s in r.Scenarios.Where(s => s.Requests > 0))
         {
             var statuses = string.Join(", ", s.ByStatus.Select(kv => $"{kv.Key}: {kv.Value}"));
             var thresholds = s.Thresholds.Count == 0 ? "-" : s.Thresholds.All(t => t.Passed) ? "pass" : "**FAIL** " + string.Join("; ", s.Thresholds.Where(t => !t.Passed).Select(t => t.Name));
-            L($"| {s.Name} | {s.Payload} | {s.Load} | {s.Requests} | {F(s.ThroughputRps, "0")} | {F(s.P50Ms, "0.000")} | {F(s.P75Ms, "0.000")} | {F(s.P95Ms, "0.000")} | {F(s.P99Ms, "0.000")} | {F(s.P999Ms, "0.000")} | {F(s.MaxMs, "0.0")} | {(s.RoundForeignCpu.Count == 0 ? "-" : F(s.RoundForeignCpu.Average() * 100, "0") + " %")} | {statuses} | {s.Status5xx} | {s.Leaked} | {thresholds} |");
+            L($"| {s.Name} | {s.Payload} | {s.Load} | {s.Requests} | {F(s.ThroughputRps, "0")} | {F(s.P50Ms, "0.000")} | {F(s.P75Ms, "0.000")} | {F(s.P95Ms, "0.000")} | {F(s.P99Ms, "0.000")} | {F(s.P999Ms, "0.000")} | {F(s.MaxMs, "0.0")} | {(s.RoundForeignCpu.Count == 0 ? "-" : F(s.RoundForeignCpu.Average() * 100, "0") + " %")} | {Connections(s)} | {statuses} | {s.Status5xx} | {s.Leaked} | {thresholds} |");
         }
 
         L();

@@ -47,6 +47,12 @@ public sealed class LoadTestSmokeTests(ITestOutputHelper output)
                 Assert.Equal(s.Rounds, s.RoundThroughputRps.Count);
                 Assert.True(s.RoundThroughputRps.TrueForAll(rps => rps > 0), $"{s.Name} has a round without throughput");
 
+                // The load generator's connections were opened before the rounds, and each round counts any it opened itself.
+                Assert.True(s.ConnectionLimit > 0, $"{s.Name}: no connection limit recorded");
+                Assert.InRange(s.ConnectionsOpenedAhead, 1, s.ConnectionLimit);
+                Assert.Equal(s.Rounds, s.RoundConnectionsOpened.Count);
+                Assert.True(s.RoundConnectionsOpened.TrueForAll(n => n >= 0), $"{s.Name}: {string.Join(", ", s.RoundConnectionsOpened)}");
+
                 // Each round's slowest request, and when it was due: inside its round, rounds in order.
                 Assert.Equal(s.Rounds, s.RoundMaxMs.Count);
                 Assert.Equal(s.Rounds, s.RoundStartedUtc.Count);
@@ -95,6 +101,7 @@ public sealed class LoadTestSmokeTests(ITestOutputHelper output)
             Assert.Equal(0, exitCode);
             var markdown = await File.ReadAllTextAsync(Path.Combine(dir, ReportWriter.MarkdownFile));
             Assert.Contains("gateway-redis-down-post-8k", markdown, StringComparison.Ordinal);
+            Assert.Contains("| outside CPU | connections |", markdown, StringComparison.Ordinal);
 
             // The build it measured is recorded (this checkout is a git clone), and the across-runs summary reads the JSON back.
             Assert.NotNull(report.Build);
