@@ -59,6 +59,12 @@ internal sealed class LoadTestOptions
     /// </summary>
     public bool Floor { get; set; }
 
+    /// <summary>
+    /// The fixed-rate group's rate (req/s) when given; otherwise half the gateway's measured GET 8 KB
+    /// capacity. For looking at latency away from the goal's rate, e.g. where nothing queues.
+    /// </summary>
+    public double? FixedRate { get; set; }
+
     public string Command { get; set; } = Environment.CommandLine;
 
     public TimeSpan RequestTimeout { get; set; } = TimeSpan.FromSeconds(30);
@@ -85,6 +91,7 @@ internal sealed class LoadTestOptions
                 case "--only": o.Only.AddRange(Next().Split(',', StringSplitOptions.RemoveEmptyEntries)); break;
                 case "--pin-proxies": o.PinProxies = true; break;
                 case "--floor": o.Floor = true; break;
+                case "--fixed-rate": o.FixedRate = double.Parse(Next(), CultureInfo.InvariantCulture) is var r and > 0 ? r : throw new ArgumentException("--fixed-rate must be above 0"); break;
                 case "--command": o.Command = Next(); break;
                 case "-h" or "--help": throw new ArgumentException(Usage);
                 default: throw new ArgumentException($"unknown option {args[i]}\n{Usage}");
@@ -124,7 +131,7 @@ internal sealed class LoadTestOptions
 
     public const string Usage = """
         usage: Gateway.LoadTests [--out DIR] [--duration S] [--warmup S] [--jit-warmup S] [--concurrency N] [--smoke]
-                                 [--rounds N] [--no-wrk] [--enforce-goals] [--only a,b] [--pin-proxies] [--floor] [--configuration Release|Debug] [--root REPO]
+                                 [--rounds N] [--no-wrk] [--enforce-goals] [--only a,b] [--pin-proxies] [--floor] [--fixed-rate R] [--configuration Release|Debug] [--root REPO]
         """;
 
     private static string FindRepoRoot(string start)

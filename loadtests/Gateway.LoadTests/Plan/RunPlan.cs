@@ -70,9 +70,9 @@ internal sealed class RunPlan(LoadTestOptions options, TestBed bed, Payloads pay
             await RunGroupAsync(group, ct);
         }
 
-        // 2. Fixed rate (open model) at half the gateway's measured capacity, plain YARP and gateway.
+        // 2. Fixed rate (open model) at half the gateway's measured capacity (or --fixed-rate), plain YARP and gateway.
         var gwCapacity = Find("gateway-l1-get-8k")?.ThroughputRps ?? 100;
-        var rate = Math.Max(5, Math.Round(gwCapacity / 2));
+        var rate = options.FixedRate ?? Math.Max(5, Math.Round(gwCapacity / 2));
         if (options.Smoke)
         {
             rate = Math.Min(rate, 40);
@@ -157,14 +157,14 @@ internal sealed class RunPlan(LoadTestOptions options, TestBed bed, Payloads pay
             WallSeconds = Math.Round(sw.Elapsed.TotalSeconds, 1),
             Command = options.Command,
             Smoke = options.Smoke,
-            Settings = $"JIT warm-up {options.JitWarmup.TotalSeconds:0.##} s (unrecorded, both proxies); duration {options.Duration.TotalSeconds:0.##} s + warm-up {options.Warmup.TotalSeconds:0.##} s per scenario; compared scenarios interleaved in {options.Rounds} round(s); closed model {c} workers; open model up to {openConnections} connections" + (options.PinProxies ? $"; --pin-proxies: {bed.Placement()}" : ""),
+            Settings = $"JIT warm-up {options.JitWarmup.TotalSeconds:0.##} s (unrecorded, both proxies); duration {options.Duration.TotalSeconds:0.##} s + warm-up {options.Warmup.TotalSeconds:0.##} s per scenario; compared scenarios interleaved in {options.Rounds} round(s); closed model {c} workers; open model up to {openConnections} connections" + (options.FixedRate is { } given ? $"; fixed rate {given:0.##} req/s set by --fixed-rate" : "") + (options.PinProxies ? $"; --pin-proxies: {bed.Placement()}" : ""),
             Machine = MachineInfo.Collect(),
             Build = build,
             Scenarios = _results,
             Wrk = wrk,
             WrkCounterpart = Find("gateway-l1-get-8k"),
         };
-        GoalRatios.Add(report, _results, yarpFixed, gwFixed, yarpAgain);
+        GoalRatios.Add(report, _results, yarpFixed, gwFixed, yarpAgain, rateGiven: options.FixedRate is not null);
         if (options.Floor)
         {
             FloorRatios.Add(report, _results, yarpFixed, fixedGroup[3]);

@@ -68,7 +68,24 @@ public sealed class GoalRatiosTests
         Assert.DoesNotContain(report.Ratios, r => r.IsControl);
     }
 
-    private static RunReport Judge(ScenarioResult yarp, ScenarioResult gateway, ScenarioResult again)
+    [Fact]
+    public void At_a_rate_set_by_hand_the_p99_rows_are_measured_but_not_judged()
+    {
+        // --fixed-rate: the same comparison, away from the goal's rate (half the gateway's capacity).
+        var report = Judge(
+            yarp: Fixed("yarp-get-8k-fixed", 3.0, [3.0, 3.1, 2.9, 3.0]),
+            gateway: Fixed("gateway-l1-get-8k-fixed", 3.4, [3.4, 3.5, 3.3, 3.6]),
+            again: Fixed("yarp-get-8k-fixed-again", 3.1, [3.1, 3.0, 3.0, 3.2]),
+            rateGiven: true);
+
+        var pooled = Single(report, "p99 added over plain YARP at 3000 req/s (set by --fixed-rate)");
+        Assert.Equal(0.4, pooled.Value, 6);
+        Assert.Contains("--fixed-rate", pooled.Inconclusive, StringComparison.Ordinal);
+        Assert.Contains("--fixed-rate", Single(report, "p99 added over plain YARP, same rate").Inconclusive, StringComparison.Ordinal);
+        Assert.Equal(0.1, Single(report, "A/A control: p99 of plain YARP against itself").Value, 6);
+    }
+
+    private static RunReport Judge(ScenarioResult yarp, ScenarioResult gateway, ScenarioResult again, bool rateGiven = false)
     {
         var report = new RunReport
         {
@@ -77,7 +94,7 @@ public sealed class GoalRatiosTests
             Machine = new MachineInfo(2, "cpu", "mem", "os", "dotnet", "redis", "wrk", "date", "0"),
             Scenarios = [yarp, gateway, again],
         };
-        GoalRatios.Add(report, [yarp, gateway, again], yarp, gateway, again);
+        GoalRatios.Add(report, [yarp, gateway, again], yarp, gateway, again, rateGiven);
         return report;
     }
 

@@ -1,0 +1,23 @@
+using ConsentGateway.LoadTests;
+
+namespace ConsentGateway.Tests.LoadTests;
+
+/// <summary>The load-test harness's command line.</summary>
+public sealed class LoadTestOptionsTests
+{
+    [Fact]
+    public void The_fixed_rate_is_half_the_capacity_unless_given()
+    {
+        Assert.Null(LoadTestOptions.Parse([]).FixedRate);
+        Assert.Equal(250.5, LoadTestOptions.Parse(["--fixed-rate", "250.5"]).FixedRate);
+    }
+
+    [Theory]
+    [InlineData("0")]
+    [InlineData("-5")]
+    public void A_fixed_rate_that_sends_nothing_is_refused(string rate)
+    {
+        var ex = Assert.Throws<ArgumentException>(() => LoadTestOptions.Parse(["--fixed-rate", rate]));
+        Assert.Contains("--fixed-rate must be above 0", ex.Message, StringComparison.Ordinal);
+    }
+}
