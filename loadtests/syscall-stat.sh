@@ -6,20 +6,28 @@
 #   loadtests/syscall-stat.sh                     # gateway, GET 8 KB profile
 #   TARGET=floor loadtests/syscall-stat.sh        # the floor proxy; TARGET=plain for plain YARP
 #   METHOD=POST / SIZE=large                      # as loadtests/profile.sh
-# Needs redis-server, wrk and perf (apt-get install -y linux-perf). Run targets alternately, more
+#   RATE=200 loadtests/syscall-stat.sh            # at 200 req/s on one connection (hey -q) instead of
+#                                                 # wrk's all-out load; adds task-clock (ms of CPU per request)
+# Needs redis-server, wrk (hey for RATE) and perf (apt-get install -y linux-perf). Run targets alternately, more
 # than once: the host drifts between runs.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 WARM=${WARM:-30}
+[ -z "${RATE:-}" ] || [ "${METHOD:-GET}" = GET ] || { echo "RATE is for GET only" >&2; exit 2; }
 source loadtests/bed.sh
-wrk -t2 -c32 -d10s "${H[@]}" "${WRKARGS[@]}" "$URL" >"$OUT/wrk.txt" &
-WRK=$!
+if [ -n "${RATE:-}" ]; then
+  hey -z 10s -c 1 -q "$RATE" "${H[@]}" "$URL" >"$OUT/hey.txt" &
+else
+  wrk -t2 -c32 -d10s "${H[@]}" "${WRKARGS[@]}" "$URL" >"$OUT/wrk.txt" &
+fi
+LOAD=$!
 sleep 1
-perf stat -e context-switches,cpu-migrations,raw_syscalls:sys_enter,page-faults -p "$TARGET_PID" -x, -o "$OUT/stat.txt" -- sleep 8
-wait "$WRK"
-python3 - "$OUT/stat.txt" "$(awk '/requests in/{print $1}' "$OUT/wrk.txt")" "$TARGET" <<'PY'
+perf stat -e context-switches,cpu-migrations,raw_syscalls:sys_enter,page-faults,task-clock -p "$TARGET_PID" -x, -o "$OUT/stat.txt" -- sleep 8
+wait "$LOAD"
+if [ -n "${RATE:-}" ]; then SENT=$((RATE * 10)); else SENT=$(awk '/requests in/{print $1}' "$OUT/wrk.txt"); fi
+python3 - "$OUT/stat.txt" "$SENT" "$TARGET" <<'PY'
 import sys
-requests = int(sys.argv[2]) * 8 / 10  # wrk ran 10 s; perf counted 8 of them
+requests = int(sys.argv[2]) * 8 / 10  # the load ran 10 s; perf counted 8 of them
 counts = {}
 for line in open(sys.argv[1]):
     fields = line.strip().split(',')
