@@ -1,7 +1,6 @@
 using System.Buffers;
 using System.Diagnostics;
 using System.Globalization;
-using System.Net;
 using HdrHistogram;
 
 namespace ConsentGateway.LoadTests.Engine;
