@@ -66,8 +66,9 @@ def main() -> None:
             for p, rows in pauses.items():
                 inside = within(rows, start, end)
                 longest = max((r[1] for r in inside), default=0.0)
-                per_round_max[p].append(longest)
-                in_rounds[p].extend(inside)
+                if inside:  # a proxy pauses only in its own scenario's rounds
+                    per_round_max[p].append(longest)
+                    in_rounds[p].extend(inside)
                 if p == own:
                     longest_own = longest
                 cells.append(f"{p} {len(inside)}/{sum(r[1] for r in inside):.0f}/{longest:.1f}")
