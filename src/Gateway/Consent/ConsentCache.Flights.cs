@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+
 namespace ConsentGateway.Consent;
 
 /// <summary>Misses: the single-flight store read with its own deadline, its write-back into L1, and the stale fallback.</summary>
@@ -5,7 +7,7 @@ internal sealed partial class ConsentCache
 {
     private async Task<ConsentLookupResult> MissAsync(string subject, CancellationToken cancellationToken)
     {
-        var flight = JoinFlight(subject);
+        var flight = JoinFlight(subject, out _);
         CompactConsent? answer;
         try
         {
@@ -47,8 +49,27 @@ internal sealed partial class ConsentCache
         return ConsentLookupResult.Unavailable;
     }
 
-    private Flight JoinFlight(string subject)
+    /// <summary>
+    /// A hit late in its entry's TTL: start the store read a miss would start (same single flight, deadline,
+    /// invalidation and write-back rules) unless one is under way, and return at once. The caller is answered from
+    /// L1; the read's answer replaces the entry before it expires, so a subject in steady use is read once per TTL
+    /// and no request of its waits on the store. Were the store slow or failing, the entry simply runs out and the
+    /// next lookup takes the miss path, as it would have without this.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining)] // rare: kept out of the hit path's code
+    private void RefreshAhead(string subject)
     {
+        JoinFlight(subject, out var started);
+        if (started)
+        {
+            _refreshStarted.Inc();
+        }
+    }
+
+    /// <param name="started">Whether this call started the read (rather than joining one under way).</param>
+    private Flight JoinFlight(string subject, out bool started)
+    {
+        started = true;
         while (true)
         {
             var generation = _hub.Generation;
@@ -57,6 +78,7 @@ internal sealed partial class ConsentCache
                 // A flight that began before an invalidation may carry the old value: do not join it.
                 if (!existing.Invalidated && existing.Generation == generation)
                 {
+                    started = false;
                     return existing;
                 }
 

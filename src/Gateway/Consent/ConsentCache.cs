@@ -14,7 +14,8 @@ namespace ConsentGateway.Consent;
 /// <remarks>
 /// Metrics: every lookup counts once as <c>tier=l1</c> (<c>hit</c> or <c>miss</c>); every miss then counts
 /// once more by how it was answered: <c>store/found</c>, <c>store/not_found</c>, <c>stale/hit</c> or
-/// <c>none/unavailable</c>. Lookups = sum of tier="l1".
+/// <c>none/unavailable</c>. Lookups = sum of tier="l1". A hit late in its entry's TTL that starts a
+/// refresh-ahead read (<see cref="ConsentOptions.EagerRefreshThreshold"/>) also counts <c>refresh/started</c>.
 /// A subject with no record is answered with an empty <see cref="CompactConsent"/> (<see cref="CompactConsent.NotFound"/>),
 /// so <see cref="ConsentLookupResult.Consent"/> is non-null whenever the result is known.
 /// <para>
@@ -51,6 +52,10 @@ internal sealed partial class ConsentCache : IConsentLookup, IDisposable
     private readonly long _ttl;
     private readonly long _negativeTtl;
     private readonly long _staleGrantWindow;
+
+    // A hit with this little (or less) of its entry's TTL left starts a refresh-ahead read: 0 when turned off.
+    private readonly long _refreshLead;
+    private readonly long _negativeRefreshLead;
     private readonly TimeSpan _lookupTimeout;
     private readonly TimeSpan _storeTimeout;
 
@@ -61,6 +66,7 @@ internal sealed partial class ConsentCache : IConsentLookup, IDisposable
     private readonly Counter.Child _storeNotFound;
     private readonly Counter.Child _staleHit;
     private readonly Counter.Child _unavailable;
+    private readonly Counter.Child _refreshStarted;
     private readonly Histogram _storeDuration;
 
     public ConsentCache(
@@ -85,6 +91,8 @@ internal sealed partial class ConsentCache : IConsentLookup, IDisposable
         _ttl = ToTimestampTicks(o.CacheTtl, time);
         _negativeTtl = ToTimestampTicks(o.NegativeCacheTtl, time);
         _staleGrantWindow = ToTimestampTicks(o.StaleGrantWindow, time);
+        _refreshLead = (long)(_ttl * (1 - o.EagerRefreshThreshold));
+        _negativeRefreshLead = (long)(_negativeTtl * (1 - o.EagerRefreshThreshold));
         _lookupTimeout = o.LookupTimeout;
         _storeTimeout = o.StoreTimeout;
 
@@ -94,6 +102,7 @@ internal sealed partial class ConsentCache : IConsentLookup, IDisposable
         _storeNotFound = metrics.ConsentLookups.WithLabels("store", "not_found");
         _staleHit = metrics.ConsentLookups.WithLabels("stale", "hit");
         _unavailable = metrics.ConsentLookups.WithLabels("none", "unavailable");
+        _refreshStarted = metrics.ConsentLookups.WithLabels("refresh", "started");
         _storeDuration = metrics.StoreDuration;
 
         _hub.SubjectInvalidated += Invalidate;
@@ -105,11 +114,17 @@ internal sealed partial class ConsentCache : IConsentLookup, IDisposable
         ArgumentException.ThrowIfNullOrEmpty(subject);
         if (_hub.NotificationsFlowing
             && _l1.TryGetValue(subject, out var slot)
-            && slot.Entry.Generation == _hub.Generation
-            && Now() < slot.Entry.FreshUntil)
+            && slot.Entry is var entry
+            && entry.Generation == _hub.Generation
+            && entry.FreshUntil - Now() is var left and > 0)
         {
+            if (left <= (entry.NotFound ? _negativeRefreshLead : _refreshLead))
+            {
+                RefreshAhead(subject);
+            }
+
             _l1Hit.Inc();
-            return new ValueTask<ConsentLookupResult>(new ConsentLookupResult(slot.Entry, ConsentSource.L1));
+            return new ValueTask<ConsentLookupResult>(new ConsentLookupResult(entry, ConsentSource.L1));
         }
 
         _l1Miss.Inc();

@@ -23,6 +23,14 @@ internal sealed class ConsentOptions
     /// <summary>How long "no record for this subject" is trusted.</summary>
     public TimeSpan NegativeCacheTtl { get; set; } = TimeSpan.FromSeconds(2);
 
+    /// <summary>
+    /// Fraction of an entry's TTL (<see cref="CacheTtl"/>, or <see cref="NegativeCacheTtl"/> for "no record") after
+    /// which a lookup that still hits L1 also starts a store read for that subject in the background. A subject in
+    /// steady use is then read again before its entry expires, and no request waits on the store for it. 1 turns
+    /// this off: an entry is read again only by the first lookup after it has expired.
+    /// </summary>
+    public double EagerRefreshThreshold { get; set; } = 0.8;
+
     /// <summary>Maximum number of subjects held in L1.</summary>
     public long CacheSizeLimit { get; set; } = 100_000;
 
@@ -102,6 +110,12 @@ internal sealed class ConsentOptionsValidator : IValidateOptions<ConsentOptions>
         Range(failures, $"{S}:StaleGrantWindow", options.StaleGrantWindow, allowZero: true, MaxTtl);
         Range(failures, $"{S}:LookupTimeout", options.LookupTimeout, allowZero: false, MaxTimeout);
         Range(failures, $"{S}:StoreTimeout", options.StoreTimeout, allowZero: false, MaxTimeout);
+
+        // Written so that NaN fails too.
+        if (!(options.EagerRefreshThreshold > 0 && options.EagerRefreshThreshold <= 1))
+        {
+            failures.Add($"{S}:EagerRefreshThreshold must be > 0 and <= 1 (a fraction of the TTL; 1 turns refresh-ahead off)");
+        }
 
         if (options.CacheSizeLimit <= 0)
         {

@@ -27,7 +27,8 @@ public sealed class ConsentCacheTests
     [Fact]
     public async Task Entry_is_fresh_until_CacheTtl_then_read_again()
     {
-        using var h = new CacheHarness();
+        // Without refresh-ahead, whose hit late in the TTL would renew the entry (ConsentCacheRefreshTests).
+        using var h = new CacheHarness(configure: o => o.EagerRefreshThreshold = 1);
         await h.GrantAsync("alice");
         await h.LookupAsync("alice");
 
@@ -42,7 +43,7 @@ public sealed class ConsentCacheTests
     [Fact]
     public async Task No_record_is_answered_with_Empty_and_cached_for_NegativeCacheTtl_only()
     {
-        using var h = new CacheHarness();
+        using var h = new CacheHarness(configure: o => o.EagerRefreshThreshold = 1);
 
         var first = await h.LookupAsync("nobody");
         Assert.Equal(ConsentSource.Store, first.Source);

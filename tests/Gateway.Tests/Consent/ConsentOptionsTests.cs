@@ -21,6 +21,7 @@ public sealed class ConsentOptionsTests
         Assert.Equal(TimeSpan.FromMilliseconds(50), o.LookupTimeout);
         Assert.Equal(TimeSpan.FromMilliseconds(250), o.StoreTimeout);
         Assert.Equal(TimeSpan.FromSeconds(5), o.StaleGrantWindow);
+        Assert.Equal(0.8, o.EagerRefreshThreshold);
     }
 
     [Theory]
@@ -32,6 +33,9 @@ public sealed class ConsentOptionsTests
     [InlineData("CacheSizeLimit", "0", "Consent:CacheSizeLimit must be > 0")]
     [InlineData("KeyPrefix", "", "Consent:KeyPrefix must not be empty")]
     [InlineData("Redis", "localhost,noSuchOption=1", "Consent:Redis is not a valid StackExchange.Redis configuration string")]
+    [InlineData("EagerRefreshThreshold", "0", "Consent:EagerRefreshThreshold must be > 0 and <= 1")]
+    [InlineData("EagerRefreshThreshold", "1.5", "Consent:EagerRefreshThreshold must be > 0 and <= 1")]
+    [InlineData("EagerRefreshThreshold", "NaN", "Consent:EagerRefreshThreshold must be > 0 and <= 1")]
     public async Task Invalid_values_fail_start_up_naming_the_key(string key, string value, string message)
     {
         using var host = BuildHost(new() { ["Consent:" + key] = value });
