@@ -7,6 +7,8 @@
 # collection, so the traces cost little, but a probe's figures are not of record.
 #   loadtests/gc-probe.sh OUT_DIR [run.sh options]
 #   loadtests/gc-probe.sh /tmp/gcprobe --duration 96 --rounds 48 --floor --only yarp-get-8k,gateway-l1-get-8k,floor-get-8k --no-wrk
+# With JIT=1 the traces also carry the JIT's events (keyword 0x10), and each round then also shows the
+# time each process spent compiling methods while it ran (NAME-jit.csv, from loadtests/Gateway.JitLog).
 # Needs dotnet-trace (dotnet tool install -g dotnet-trace). Writes OUT_DIR/run (the report),
 # OUT_DIR/NAME.nettrace and NAME-pauses.csv per process, and OUT_DIR/rounds.txt.
 set -euo pipefail
@@ -20,6 +22,9 @@ dotnet build Gateway.sln -c Release -v q -nologo >/dev/null
 # Keyword 0x1 (GC) at level 4 (informational): suspension, start, end, restart and heap history per
 # collection, without the allocation ticks that level 5 adds.
 providers='Microsoft-Windows-DotNETRuntime:0x1:4'
+# With the JIT's keyword the level must be 5 (MethodJittingStarted and MethodLoadVerbose are verbose
+# events), which adds the GC's allocation ticks: about one per 100 KB allocated, a few hundred a second.
+[ "${JIT:-0}" = 1 ] && providers='Microsoft-Windows-DotNETRuntime:0x11:5'
 trace() { dotnet-trace collect -p "$2" --providers "$providers" --rundown false -o "$out/$1.nettrace" >/dev/null 2>&1 & }
 ( declare -A seen=()
   until [ -e "$out/.harness-done" ]; do
@@ -45,5 +50,9 @@ for f in "$out"/*.nettrace; do
   name=$(basename "$f" .nettrace)
   echo -n "$name: "
   dotnet loadtests/Gateway.GcPauses/bin/Release/net10.0/Gateway.GcPauses.dll "$f" 2>&1 >"$out/$name-pauses.csv"
+  if [ "${JIT:-0}" = 1 ]; then
+    echo -n "$name JIT: "
+    dotnet loadtests/Gateway.JitLog/bin/Release/net10.0/Gateway.JitLog.dll "$f" 2>&1 >"$out/$name-jit.csv"
+  fi
 done
 python3 loadtests/rounds_with_pauses.py "$out" | tee "$out/rounds.txt" | grep -E '^==|STALL|^ +[a-z]+ .*<-'
