@@ -8,7 +8,7 @@ using static ConsentGateway.Tests.Infrastructure.GatewayHost;
 namespace ConsentGateway.Tests.Consent;
 
 /// <summary>A gateway on a real redis-server, with a second plain client playing the consent platform.</summary>
-public sealed class RedisGatewayFixture : GatewayFixture
+public class RedisGatewayFixture : GatewayFixture
 {
     public RedisServer Redis { get; } = new();
 
@@ -81,7 +81,10 @@ public sealed class RedisEndToEndTests(RedisGatewayFixture fixture) : IClassFixt
         await WaitUntil(async () => !await EmailTravels(subject));
     }
 
-    private async Task<bool> EmailTravels(string subject)
+    private Task<bool> EmailTravels(string subject) => EmailTravels(fixture, subject);
+
+    /// <summary>Whether a marketing POST for <paramref name="subject"/> reaches the upstream with its e-mail (the consent decision, seen on the wire).</summary>
+    internal static async Task<bool> EmailTravels(GatewayFixture fixture, string subject)
     {
         fixture.Upstream.Reset();
         using var request = Request(HttpMethod.Post, "/customers/x", "marketing", subject);

@@ -1,36 +1,20 @@
 using System.Diagnostics;
-using System.Text.Json.Nodes;
-using ConsentGateway.Testing;
 using ConsentGateway.Tests.Infrastructure;
 using StackExchange.Redis;
-using static ConsentGateway.Tests.Infrastructure.GatewayHost;
 
 namespace ConsentGateway.Tests.Consent;
 
 /// <summary>A gateway on a real redis-server with a short TTL, so refresh-ahead shows within a few seconds.</summary>
-public sealed class RefreshAheadRedisFixture : GatewayFixture
+public sealed class RefreshAheadRedisFixture : RedisGatewayFixture
 {
     public static readonly TimeSpan Ttl = TimeSpan.FromSeconds(2);
 
-    public RedisServer Redis { get; } = new();
-
-    protected override IDictionary<string, string?>? SettingOverrides() => new Dictionary<string, string?>
+    protected override IDictionary<string, string?>? SettingOverrides()
     {
-        ["Consent:Redis"] = Redis.ConnectionString,
-        ["Consent:CacheTtl"] = Ttl.ToString(),
-        ["Consent:EagerRefreshThreshold"] = "0.5",
-    };
-
-    public override async Task InitializeAsync()
-    {
-        await base.InitializeAsync();
-        await Gateway.WaitReadyAsync();
-    }
-
-    public override async Task DisposeAsync()
-    {
-        await base.DisposeAsync();
-        Redis.Dispose();
+        var settings = base.SettingOverrides()!;
+        settings["Consent:CacheTtl"] = Ttl.ToString();
+        settings["Consent:EagerRefreshThreshold"] = "0.5";
+        return settings;
     }
 }
 
@@ -108,13 +92,5 @@ public sealed class RedisRefreshAheadTests(RefreshAheadRedisFixture fixture) : I
             MetricsText.Counter(metrics, "consent_lookups_total", ("tier", "refresh"), ("result", "started")));
     }
 
-    private async Task<bool> EmailTravels(string subject)
-    {
-        fixture.Upstream.Reset();
-        using var request = Request(HttpMethod.Post, "/customers/x", "marketing", subject);
-        request.Content = Json("""{"email":"ann@example.com","tier":"gold"}""");
-        using var response = await fixture.Gateway.Proxy.SendAsync(request);
-        response.EnsureSuccessStatusCode();
-        return JsonNode.Parse(fixture.Upstream.OnlyRequest().BodyText)!.AsObject().ContainsKey("email");
-    }
+    private Task<bool> EmailTravels(string subject) => RedisEndToEndTests.EmailTravels(fixture, subject);
 }
