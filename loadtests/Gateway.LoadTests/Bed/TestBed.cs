@@ -136,6 +136,15 @@ internal sealed class TestBed : IAsyncDisposable
     /// <summary>The floor proxy's process name, in logs and in the report's CPU table.</summary>
     public const string FloorProcess = "floorproxy";
 
+    /// <summary>The bed process that serves a scenario's target ("gateway", "yarp", "floor"); null for the upstream itself.</summary>
+    public static string? ProxyProcess(string target) => target switch
+    {
+        "gateway" => "gateway",
+        "yarp" => "plainproxy",
+        "floor" => FloorProcess,
+        _ => null,
+    };
+
     private string LogPath(string name) => Path.Combine(LogDirectory, name + ".log");
 
     /// <summary>A proxy, on CPU 1 under --pin-proxies (taskset execs the command: the process id stays the proxy's).</summary>

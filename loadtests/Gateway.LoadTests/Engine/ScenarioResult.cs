@@ -87,6 +87,15 @@ internal sealed class ScenarioResult
     public List<long> RoundConnectionsOpened { get; init; } = [];
 
     /// <summary>
+    /// Established connections each bed process (by name) held to the upstream at the start of the first
+    /// measured round, when measurable (<see cref="UpstreamSockets"/>); empty otherwise.
+    /// </summary>
+    public Dictionary<string, long> UpstreamConnectionsAhead { get; init; } = new(StringComparer.Ordinal);
+
+    /// <summary>Connections each bed process opened to the upstream during each measured round, in the order run, when measurable.</summary>
+    public Dictionary<string, List<long>> RoundUpstreamConnectionsOpened { get; init; } = new(StringComparer.Ordinal);
+
+    /// <summary>
     /// Each round's share (0–1) of the machine's CPU used by processes outside the test bed (other
     /// tenants, steal), when measurable (<see cref="HostCpu"/>); empty otherwise.
     /// </summary>

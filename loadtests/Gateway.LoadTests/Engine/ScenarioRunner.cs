@@ -15,16 +15,16 @@ internal static class ScenarioRunner
 {
     private const long HighestTrackableMicros = 120_000_000; // 2 minutes
 
-    public static async Task<ScenarioResult> RunAsync(Scenario scenario, TimeSpan warmup, TimeSpan duration, TimeSpan requestTimeout, HostCpu? hostCpu, CancellationToken ct) =>
-        (await RunInterleavedAsync([scenario], 1, warmup, duration, requestTimeout, hostCpu, ct))[0];
+    public static async Task<ScenarioResult> RunAsync(Scenario scenario, TimeSpan warmup, TimeSpan duration, TimeSpan requestTimeout, RoundProbes? probes, CancellationToken ct) =>
+        (await RunInterleavedAsync([scenario], 1, warmup, duration, requestTimeout, probes, ct))[0];
 
     /// <summary>
     /// Runs scenarios that are compared with each other in alternating rounds (A B A B …, each
     /// round a share of <paramref name="duration"/>), so that drift in what else the machine is
     /// doing biases neither side. Each scenario keeps its client, warm-up and histogram across rounds.
     /// </summary>
-    /// <param name="hostCpu">Measures each round's CPU used outside the bed; null to leave it out.</param>
-    public static async Task<ScenarioResult[]> RunInterleavedAsync(IReadOnlyList<Scenario> scenarios, int rounds, TimeSpan warmup, TimeSpan duration, TimeSpan requestTimeout, HostCpu? hostCpu, CancellationToken ct)
+    /// <param name="probes">Read at each round's start and end (CPU by process, upstream connections); null to leave them out.</param>
+    public static async Task<ScenarioResult[]> RunInterleavedAsync(IReadOnlyList<Scenario> scenarios, int rounds, TimeSpan warmup, TimeSpan duration, TimeSpan requestTimeout, RoundProbes? probes, CancellationToken ct)
     {
         rounds = Math.Max(1, rounds);
         var states = new List<(Scenario Scenario, LoadClient Load, HttpClient Client, Accumulator Acc, long[] Index)>();
@@ -54,7 +54,7 @@ internal static class ScenarioRunner
                     expectedMicros = Math.Max(1, (long)(warm.ActiveSeconds * 1e6 * scenario.Shape.Concurrency / warm.Completed));
                 }
 
-                states.Add((scenario, load, client, new Accumulator(expectedMicros, hostCpu, load), index));
+                states.Add((scenario, load, client, new Accumulator(expectedMicros, probes, load), index));
             }
 
             var share = duration / rounds;
@@ -336,7 +336,7 @@ internal static class ScenarioRunner
     }
 
     /// <summary>Thread-safe collection of one phase's measurements.</summary>
-    private sealed class Accumulator(long expectedIntervalMicros, HostCpu? hostCpu, LoadClient? load)
+    private sealed class Accumulator(long expectedIntervalMicros, RoundProbes? probes, LoadClient? load)
     {
         private readonly Lock _lock = new();
         private readonly LongHistogram _histogram = new(HighestTrackableMicros, 3);
@@ -357,6 +357,9 @@ internal static class ScenarioRunner
         private readonly List<double> _roundForeignCpu = [];
         private readonly SortedDictionary<string, List<double>> _roundCpuPerRequest = new(StringComparer.Ordinal);
         private HostCpu.Sample? _phaseCpu;
+        private UpstreamSockets.Sample? _phaseUpstream;
+        private Dictionary<string, long>? _upstreamAhead;
+        private readonly SortedDictionary<string, List<long>> _roundUpstreamOpened = new(StringComparer.Ordinal);
         private long _phaseCompletedBefore;
         private readonly SortedDictionary<string, long> _byStatus = new(StringComparer.Ordinal);
         private long _ok;
@@ -384,7 +387,12 @@ internal static class ScenarioRunner
                 _phaseMaxMicros = 0;
             }
 
-            _phaseCpu = hostCpu?.TryRead();
+            _phaseCpu = probes?.Cpu.TryRead();
+            _phaseUpstream = probes?.Upstream.TryRead();
+            if (_upstreamAhead is null && _phaseUpstream is { } first)
+            {
+                _upstreamAhead = first.ByProcess.ToDictionary(kv => kv.Key, kv => (long)kv.Value.Count, StringComparer.Ordinal);
+            }
             _phaseConnectionsBefore = load?.ConnectionsOpened ?? 0;
             if (_connectionsAhead < 0)
             {
@@ -399,7 +407,8 @@ internal static class ScenarioRunner
         {
             var ticks = Stopwatch.GetTimestamp() - Start;
             Interlocked.Add(ref _activeTicks, ticks);
-            var cpu = hostCpu?.TryRead();
+            var cpu = probes?.Cpu.TryRead();
+            var upstream = UpstreamSockets.Opened(_phaseUpstream, probes?.Upstream.TryRead());
             var foreign = HostCpu.ForeignShare(_phaseCpu, cpu);
             var byProcess = HostCpu.ByProcess(_phaseCpu, cpu);
             lock (_lock)
@@ -413,6 +422,15 @@ internal static class ScenarioRunner
                 }
 
                 _roundConnectionsOpened.Add((load?.ConnectionsOpened ?? 0) - _phaseConnectionsBefore);
+                foreach (var (name, opened) in upstream)
+                {
+                    if (!_roundUpstreamOpened.TryGetValue(name, out var list))
+                    {
+                        _roundUpstreamOpened[name] = list = [];
+                    }
+
+                    list.Add(opened);
+                }
                 var answered = Completed - _phaseCompletedBefore;
                 _roundRps.Add(Math.Round(answered * (double)Stopwatch.Frequency / Math.Max(1, ticks), 1));
                 if (foreign is { } share)
@@ -523,6 +541,8 @@ internal static class ScenarioRunner
                     ConnectionsOpenedAhead = Math.Max(0, _connectionsAhead),
                     RoundConnectionsOpened = [.. _roundConnectionsOpened],
                     RoundForeignCpu = [.. _roundForeignCpu],
+                    UpstreamConnectionsAhead = _upstreamAhead ?? new(StringComparer.Ordinal),
+                    RoundUpstreamConnectionsOpened = _roundUpstreamOpened.ToDictionary(kv => kv.Key, kv => kv.Value.ToList(), StringComparer.Ordinal),
                     RoundCpuPerRequestUs = _roundCpuPerRequest.ToDictionary(kv => kv.Key, kv => kv.Value.ToList(), StringComparer.Ordinal),
                     Note = note,
                 };

@@ -15,7 +15,7 @@ namespace ConsentGateway.LoadTests.Plan;
 internal sealed class RunPlan(LoadTestOptions options, TestBed bed, Payloads payloads, TextWriter log)
 {
     private readonly List<ScenarioResult> _results = [];
-    private readonly HostCpu _hostCpu = new(bed.Processes);
+    private readonly RoundProbes _probes = new(new HostCpu(bed.Processes), new UpstreamSockets(bed.Processes, bed.ApiPort));
     private long _poolNext;
 
     public int PoolSize => options.Smoke ? 5_000 : 200_000;
@@ -268,7 +268,7 @@ internal sealed class RunPlan(LoadTestOptions options, TestBed bed, Payloads pay
         log.WriteLine($"JIT warm-up: {options.JitWarmup.TotalSeconds:0} s over {scenarios.Count} scenarios, not recorded");
         foreach (var scenario in scenarios)
         {
-            _ = await ScenarioRunner.RunAsync(scenario, each, TimeSpan.FromMilliseconds(200), options.RequestTimeout, hostCpu: null, ct);
+            _ = await ScenarioRunner.RunAsync(scenario, each, TimeSpan.FromMilliseconds(200), options.RequestTimeout, probes: null, ct);
         }
     }
 
@@ -286,7 +286,7 @@ internal sealed class RunPlan(LoadTestOptions options, TestBed bed, Payloads pay
         }
 
         log.WriteLine($"interleaved, {options.Rounds} round(s): {string.Join(", ", selected.Select(s => s.Name))}");
-        var ran = await ScenarioRunner.RunInterleavedAsync(selected, options.Rounds, options.Warmup, options.Duration, options.RequestTimeout, _hostCpu, ct);
+        var ran = await ScenarioRunner.RunInterleavedAsync(selected, options.Rounds, options.Warmup, options.Duration, options.RequestTimeout, _probes, ct);
         for (var i = 0; i < ran.Length; i++)
         {
             Log(ran[i]);
@@ -314,7 +314,7 @@ internal sealed class RunPlan(LoadTestOptions options, TestBed bed, Payloads pay
             _poolNext = 0;
         }
 
-        var result = await ScenarioRunner.RunAsync(scenario, options.Warmup, options.Duration, options.RequestTimeout, _hostCpu, ct);
+        var result = await ScenarioRunner.RunAsync(scenario, options.Warmup, options.Duration, options.RequestTimeout, _probes, ct);
         Log(result);
         _results.Add(result);
         return result;

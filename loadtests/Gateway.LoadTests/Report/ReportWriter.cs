@@ -129,6 +129,7 @@ internal static class ReportWriter
         }
 
         WriteCpuPerRequest(r, L);
+        WriteUpstreamConnections(r, L);
 
         if (r.Wrk is { } w)
         {
@@ -222,6 +223,54 @@ internal static class ReportWriter
                 var machineYarp = yarp.RoundCpuPerRequestUs.Where(kv => kv.Key != "gateway").Sum(kv => RoundStatistics.Median(kv.Value));
                 line($"| {gw.Name} / {yarp.Name} | {F(g, "0")} | {F(y, "0")} | {F(g / y, "0.00")} | {F(machineGw, "0")} / {F(machineYarp, "0")} = {F(machineGw / machineYarp, "0.00")} |");
             }
+        }
+    }
+
+    /// <summary>
+    /// The connections each scenario's proxy held to the upstream before measuring and opened while
+    /// measuring, with the round p99 of rounds that opened some beside those that did not: whether a
+    /// stall round is the proxy growing its pool.
+    /// </summary>
+    private static void WriteUpstreamConnections(RunReport r, Action<string> line)
+    {
+        var rows = new List<string>();
+        foreach (var s in r.Scenarios)
+        {
+            if (s.Requests == 0 || Bed.TestBed.ProxyProcess(s.Target) is not { } process
+                || !s.RoundUpstreamConnectionsOpened.TryGetValue(process, out var opened))
+            {
+                continue;
+            }
+
+            var ahead = s.UpstreamConnectionsAhead.TryGetValue(process, out var n) ? n.ToString(CultureInfo.InvariantCulture) : "-";
+            var with = new List<double>();
+            var without = new List<double>();
+            for (var i = 0; i < opened.Count && i < s.RoundP99Ms.Count; i++)
+            {
+                (opened[i] > 0 ? with : without).Add(s.RoundP99Ms[i]);
+            }
+
+            string P99(List<double> v) => v.Count == 0 ? "-" : F(RoundStatistics.Median(v), "0.00");
+            rows.Add($"| {s.Name} | {process} | {ahead} | {opened.Sum()} | {with.Count} of {opened.Count} | {P99(with)} / {P99(without)} |");
+        }
+
+        if (rows.Count == 0)
+        {
+            return;
+        }
+
+        line("");
+        line("## Upstream connections");
+        line("");
+        line("Connections each scenario's proxy held to SampleApi before its first measured round, and those it opened during the measured rounds " +
+             "(its sockets in /proc present at a round's end and not at its start; one opened and closed within a round is not seen). " +
+             "A proxy opening one inside a round times its connect path, and the JIT's first compilation of it, in that round.");
+        line("");
+        line("| scenario | process | open before round 1 | opened while measuring | rounds with openings | round p99, median with / without openings (ms) |");
+        line("| --- | --- | ---: | ---: | ---: | ---: |");
+        foreach (var row in rows)
+        {
+            line(row);
         }
     }
 

@@ -69,11 +69,12 @@ public sealed class LoadTestSmokeTests(ITestOutputHelper output)
                 Assert.Equal(OperatingSystem.IsLinux() ? s.Rounds : 0, s.RoundForeignCpu.Count);
                 Assert.True(s.RoundForeignCpu.TrueForAll(share => share is >= 0 and <= 1), $"{s.Name}: {string.Join(", ", s.RoundForeignCpu)}");
 
-                // And each process's CPU per request, every round, for the proxy under test.
-                if (OperatingSystem.IsLinux() && s.Target is "gateway" or "yarp" or "floor")
+                // And, every round, the proxy under test's CPU per request and the upstream connections it opened.
+                if (OperatingSystem.IsLinux() && TestBed.ProxyProcess(s.Target) is { } proxy)
                 {
-                    var proxy = s.Target switch { "gateway" => "gateway", "floor" => TestBed.FloorProcess, _ => "plainproxy" };
                     Assert.True(s.RoundCpuPerRequestUs.TryGetValue(proxy, out var perRequest) && perRequest.Count == s.Rounds, $"{s.Name}: no {proxy} CPU per request");
+                    Assert.True(s.RoundUpstreamConnectionsOpened.TryGetValue(proxy, out var opened) && opened.Count == s.Rounds, $"{s.Name}: no {proxy} upstream connections");
+                    Assert.True(opened.TrueForAll(n => n >= 0) && s.UpstreamConnectionsAhead.ContainsKey(proxy), $"{s.Name}: {string.Join(", ", opened)}");
                 }
             });
 
@@ -81,6 +82,13 @@ public sealed class LoadTestSmokeTests(ITestOutputHelper output)
             if (OperatingSystem.IsLinux())
             {
                 Assert.True(report.Scenarios.Where(s => s.Target == "gateway").Sum(s => s.RoundCpuPerRequestUs["gateway"].Sum()) > 0, "the gateway's CPU was never measured");
+
+                // Every proxy had forwarded its warm-up upstream before measuring, so it held a connection there.
+                foreach (var target in (string[])["gateway", "yarp", "floor"])
+                {
+                    var proxy = TestBed.ProxyProcess(target)!;
+                    Assert.True(report.Scenarios.Where(s => s.Target == target).Max(s => s.UpstreamConnectionsAhead.GetValueOrDefault(proxy)) > 0, $"{proxy} held no upstream connection");
+                }
             }
 
             // Answers without enforcement carry the marker values the gateway's leak check looks for, so
@@ -113,6 +121,7 @@ public sealed class LoadTestSmokeTests(ITestOutputHelper output)
             if (OperatingSystem.IsLinux())
             {
                 Assert.Contains("## CPU per request, by process", markdown, StringComparison.Ordinal);
+                Assert.Contains("## Upstream connections", markdown, StringComparison.Ordinal);
             }
         });
     }
