@@ -60,6 +60,13 @@ internal sealed class LoadTestOptions
     public bool Floor { get; set; }
 
     /// <summary>
+    /// Leaves each proxy's upstream pool as large as the opening happens to make it (--cold-pools),
+    /// instead of filling it to the scenario's connection limit (<see cref="Engine.UpstreamPoolFill"/>):
+    /// for comparing with runs made before the fill existed.
+    /// </summary>
+    public bool ColdPools { get; set; }
+
+    /// <summary>
     /// The fixed-rate group's rate (req/s) when given; otherwise half the gateway's measured GET 8 KB
     /// capacity. For looking at latency away from the goal's rate, e.g. where nothing queues.
     /// </summary>
@@ -91,6 +98,7 @@ internal sealed class LoadTestOptions
                 case "--only": o.Only.AddRange(Next().Split(',', StringSplitOptions.RemoveEmptyEntries)); break;
                 case "--pin-proxies": o.PinProxies = true; break;
                 case "--floor": o.Floor = true; break;
+                case "--cold-pools": o.ColdPools = true; break;
                 case "--fixed-rate": o.FixedRate = double.Parse(Next(), CultureInfo.InvariantCulture) is var r and > 0 ? r : throw new ArgumentException("--fixed-rate must be above 0"); break;
                 case "--command": o.Command = Next(); break;
                 case "-h" or "--help": throw new ArgumentException(Usage);
@@ -131,7 +139,7 @@ internal sealed class LoadTestOptions
 
     public const string Usage = """
         usage: Gateway.LoadTests [--out DIR] [--duration S] [--warmup S] [--jit-warmup S] [--concurrency N] [--smoke]
-                                 [--rounds N] [--no-wrk] [--enforce-goals] [--only a,b] [--pin-proxies] [--floor] [--fixed-rate R] [--configuration Release|Debug] [--root REPO]
+                                 [--rounds N] [--no-wrk] [--enforce-goals] [--only a,b] [--pin-proxies] [--floor] [--cold-pools] [--fixed-rate R] [--configuration Release|Debug] [--root REPO]
         """;
 
     private static string FindRepoRoot(string start)

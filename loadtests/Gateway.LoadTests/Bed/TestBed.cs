@@ -21,6 +21,7 @@ internal sealed class TestBed : IAsyncDisposable
     public const int CustomerCount = 50;
 
     private readonly List<ManagedProcess> _processes = [];
+    private ManagedProcess? _upstream;
     private readonly LoadTestOptions _options;
     private ManagedProcess? _redis;
     private ConnectionMultiplexer? _mux;
@@ -117,7 +118,7 @@ internal sealed class TestBed : IAsyncDisposable
         log.WriteLine($"starting redis :{RedisPort}, SampleApi :{ApiPort}, gateway :{ProxyPort}/:{AdminPort}, plain YARP :{PlainPort}{(_options.Floor ? $", floor proxy :{FloorPort}" : "")} ({cfg})");
         StartRedis();
         var dotnet = Environment.ProcessPath is { } p && Path.GetFileNameWithoutExtension(p) == "dotnet" ? p : "dotnet";
-        var sample = Launch("sampleapi", dotnet, [sampleDll, "--urls", Direct.ToString().TrimEnd('/')], _options.PinProxies ? OneCpuThreadPool : null);
+        var sample = _upstream = Launch("sampleapi", dotnet, [sampleDll, "--urls", Direct.ToString().TrimEnd('/')], _options.PinProxies ? OneCpuThreadPool : null);
         var gateway = LaunchProxy("gateway", dotnet, [gatewayDll, "--config", ConfigPath]);
         var plain = LaunchProxy("plainproxy", dotnet, [plainDll, "--config", ConfigPath, "--urls", Plain.ToString().TrimEnd('/')]);
         var floor = _options.Floor ? LaunchProxy(FloorProcess, dotnet, [plainDll, "--config", ConfigPath, "--urls", Floor.ToString().TrimEnd('/'), "--buffer-json", "true"]) : null;
@@ -132,6 +133,14 @@ internal sealed class TestBed : IAsyncDisposable
             plain.WaitUntilAsync(async () => { using var r = await probe.GetAsync(new Uri(Plain, "/healthz")); return true; }, timeout, LogPath("plainproxy")),
             floor?.WaitUntilAsync(async () => { using var r = await probe.GetAsync(new Uri(Floor, "/healthz")); return true; }, timeout, LogPath(FloorProcess)) ?? Task.CompletedTask);
     }
+
+    /// <summary>
+    /// Stops SampleApi until the result is disposed. Connections to it still complete in the kernel's
+    /// accept backlog but no answer comes, so each request a proxy forwards meanwhile takes an upstream
+    /// connection of its own: how a scenario's opening fills its proxy's pool to the load's concurrency.
+    /// Null when it cannot be stopped (not Linux).
+    /// </summary>
+    public IDisposable? HoldUpstream() => _upstream is { HasExited: false } sample ? ProcessPause.TryStop(sample.Id) : null;
 
     /// <summary>The floor proxy's process name, in logs and in the report's CPU table.</summary>
     public const string FloorProcess = "floorproxy";

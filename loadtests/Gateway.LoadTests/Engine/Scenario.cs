@@ -63,6 +63,12 @@ internal sealed class Scenario
 
     public required LoadShape Shape { get; init; }
 
+    /// <summary>
+    /// The bed process (a proxy) whose upstream pool the opening fills to the load's connection limit
+    /// (<see cref="UpstreamPoolFill"/>); null to open without holding the upstream.
+    /// </summary>
+    public string? UpstreamPoolOf { get; init; }
+
     /// <summary>Builds request number i (its subject, body and the markers its answer must not contain).</summary>
     public required Func<long, RequestSpec> CreateRequest { get; init; }
 

@@ -15,16 +15,16 @@ internal static class ScenarioRunner
 {
     private const long HighestTrackableMicros = 120_000_000; // 2 minutes
 
-    public static async Task<ScenarioResult> RunAsync(Scenario scenario, TimeSpan warmup, TimeSpan duration, TimeSpan requestTimeout, RoundProbes? probes, CancellationToken ct) =>
-        (await RunInterleavedAsync([scenario], 1, warmup, duration, requestTimeout, probes, ct))[0];
+    public static async Task<ScenarioResult> RunAsync(Scenario scenario, TimeSpan warmup, TimeSpan duration, TimeSpan requestTimeout, BedHooks? bed, CancellationToken ct) =>
+        (await RunInterleavedAsync([scenario], 1, warmup, duration, requestTimeout, bed, ct))[0];
 
     /// <summary>
     /// Runs scenarios that are compared with each other in alternating rounds (A B A B …, each
     /// round a share of <paramref name="duration"/>), so that drift in what else the machine is
     /// doing biases neither side. Each scenario keeps its client, warm-up and histogram across rounds.
     /// </summary>
-    /// <param name="probes">Read at each round's start and end (CPU by process, upstream connections); null to leave them out.</param>
-    public static async Task<ScenarioResult[]> RunInterleavedAsync(IReadOnlyList<Scenario> scenarios, int rounds, TimeSpan warmup, TimeSpan duration, TimeSpan requestTimeout, RoundProbes? probes, CancellationToken ct)
+    /// <param name="bed">Read at each round's start and end (CPU by process, upstream connections) and filling the proxy's upstream pool at opening; null to leave them out.</param>
+    public static async Task<ScenarioResult[]> RunInterleavedAsync(IReadOnlyList<Scenario> scenarios, int rounds, TimeSpan warmup, TimeSpan duration, TimeSpan requestTimeout, BedHooks? bed, CancellationToken ct)
     {
         rounds = Math.Max(1, rounds);
         var states = new List<(Scenario Scenario, LoadClient Load, HttpClient Client, Accumulator Acc, long[] Index)>();
@@ -40,7 +40,15 @@ internal static class ScenarioRunner
                     await scenario.Before(ct);
                 }
 
-                await load.OpenConnectionsAsync(i => scenario.CreateRequest(i).Request, () => index[0]++, ct);
+                Task Open() => load.OpenConnectionsAsync(i => scenario.CreateRequest(i).Request, () => index[0]++, ct);
+                if (bed is not null && scenario.UpstreamPoolOf is { } proxy)
+                {
+                    await bed.PoolFill.OpenAsync(proxy, load.MaxConnections, Open, ct);
+                }
+                else
+                {
+                    await Open();
+                }
                 var warm = new Accumulator(0, null, null);
                 if (warmup > TimeSpan.Zero)
                 {
@@ -54,7 +62,7 @@ internal static class ScenarioRunner
                     expectedMicros = Math.Max(1, (long)(warm.ActiveSeconds * 1e6 * scenario.Shape.Concurrency / warm.Completed));
                 }
 
-                states.Add((scenario, load, client, new Accumulator(expectedMicros, probes, load), index));
+                states.Add((scenario, load, client, new Accumulator(expectedMicros, bed, load), index));
             }
 
             var share = duration / rounds;
@@ -336,7 +344,7 @@ internal static class ScenarioRunner
     }
 
     /// <summary>Thread-safe collection of one phase's measurements.</summary>
-    private sealed class Accumulator(long expectedIntervalMicros, RoundProbes? probes, LoadClient? load)
+    private sealed class Accumulator(long expectedIntervalMicros, BedHooks? bed, LoadClient? load)
     {
         private readonly Lock _lock = new();
         private readonly LongHistogram _histogram = new(HighestTrackableMicros, 3);
@@ -387,8 +395,8 @@ internal static class ScenarioRunner
                 _phaseMaxMicros = 0;
             }
 
-            _phaseCpu = probes?.Cpu.TryRead();
-            _phaseUpstream = probes?.Upstream.TryRead();
+            _phaseCpu = bed?.Cpu.TryRead();
+            _phaseUpstream = bed?.Upstream.TryRead();
             if (_upstreamAhead is null && _phaseUpstream is { } first)
             {
                 _upstreamAhead = first.ByProcess.ToDictionary(kv => kv.Key, kv => (long)kv.Value.Count, StringComparer.Ordinal);
@@ -407,8 +415,8 @@ internal static class ScenarioRunner
         {
             var ticks = Stopwatch.GetTimestamp() - Start;
             Interlocked.Add(ref _activeTicks, ticks);
-            var cpu = probes?.Cpu.TryRead();
-            var upstream = UpstreamSockets.Opened(_phaseUpstream, probes?.Upstream.TryRead());
+            var cpu = bed?.Cpu.TryRead();
+            var upstream = UpstreamSockets.Opened(_phaseUpstream, bed?.Upstream.TryRead());
             var foreign = HostCpu.ForeignShare(_phaseCpu, cpu);
             var byProcess = HostCpu.ByProcess(_phaseCpu, cpu);
             lock (_lock)

@@ -15,7 +15,7 @@ namespace ConsentGateway.LoadTests.Plan;
 internal sealed class RunPlan(LoadTestOptions options, TestBed bed, Payloads payloads, TextWriter log)
 {
     private readonly List<ScenarioResult> _results = [];
-    private readonly RoundProbes _probes = new(new HostCpu(bed.Processes), new UpstreamSockets(bed.Processes, bed.ApiPort));
+    private readonly BedHooks _hooks = Hooks(options, bed);
     private long _poolNext;
 
     public int PoolSize => options.Smoke ? 5_000 : 200_000;
@@ -157,7 +157,7 @@ internal sealed class RunPlan(LoadTestOptions options, TestBed bed, Payloads pay
             WallSeconds = Math.Round(sw.Elapsed.TotalSeconds, 1),
             Command = options.Command,
             Smoke = options.Smoke,
-            Settings = $"JIT warm-up {options.JitWarmup.TotalSeconds:0.##} s (unrecorded, both proxies); duration {options.Duration.TotalSeconds:0.##} s + warm-up {options.Warmup.TotalSeconds:0.##} s per scenario; compared scenarios interleaved in {options.Rounds} round(s); closed model {c} workers; open model up to {openConnections} connections" + (options.FixedRate is { } given ? $"; fixed rate {given:0.##} req/s set by --fixed-rate" : "") + (options.PinProxies ? $"; --pin-proxies: {bed.Placement()}" : ""),
+            Settings = $"JIT warm-up {options.JitWarmup.TotalSeconds:0.##} s (unrecorded, both proxies); duration {options.Duration.TotalSeconds:0.##} s + warm-up {options.Warmup.TotalSeconds:0.##} s per scenario; compared scenarios interleaved in {options.Rounds} round(s); closed model {c} workers; open model up to {openConnections} connections; " + (options.ColdPools ? "--cold-pools: proxies' upstream pools as the opening left them" : "each proxy's upstream pool filled to the scenario's connection limit at its opening") + (options.FixedRate is { } given ? $"; fixed rate {given:0.##} req/s set by --fixed-rate" : "") + (options.PinProxies ? $"; --pin-proxies: {bed.Placement()}" : ""),
             Machine = MachineInfo.Collect(),
             Build = build,
             Scenarios = _results,
@@ -172,6 +172,12 @@ internal sealed class RunPlan(LoadTestOptions options, TestBed bed, Payloads pay
 
         report.Evaluate(options.EnforceGoals);
         return report;
+    }
+
+    private static BedHooks Hooks(LoadTestOptions options, TestBed bed)
+    {
+        var sockets = new UpstreamSockets(bed.Processes, bed.ApiPort);
+        return new BedHooks(new HostCpu(bed.Processes), sockets, new UpstreamPoolFill(options.ColdPools ? () => null : bed.HoldUpstream, sockets));
     }
 
     private static string Unenforced(string target) =>
@@ -189,6 +195,7 @@ internal sealed class RunPlan(LoadTestOptions options, TestBed bed, Payloads pay
             Description = $"GET /customers/{{id}}/profile?size={Payloads.Query(size)} over 50 subjects" + (isGateway ? ", response filtered (marketing granted, consent in L1)" : Unenforced(target)),
             Payload = $"GET {Payloads.Label(size)}",
             Shape = shape,
+            UpstreamPoolOf = TestBed.ProxyProcess(target.Split('-')[0]),
             CreateRequest = i => Payloads.Get(baseUri, size, i, payloads.MarkersOf(i).AlwaysWithheld, countsLeaks: isGateway),
             Thresholds = isGateway ? GatewayThresholds() : UnenforcedThresholds(),
         };
@@ -204,6 +211,7 @@ internal sealed class RunPlan(LoadTestOptions options, TestBed bed, Payloads pay
             Description = $"POST /echo with a {Payloads.Label(size)} profile body, subject in X-Subject-Id (50 subjects)" + (isGateway ? ", request and response filtered" : Unenforced(target)),
             Payload = $"POST {Payloads.Label(size)}",
             Shape = shape,
+            UpstreamPoolOf = TestBed.ProxyProcess(target.Split('-')[0]),
             CreateRequest = i => payloads.Post(baseUri, size, i, Payloads.CustomerId(i), payloads.MarkersOf(i).AlwaysWithheld, countsLeaks: isGateway),
             Thresholds = isGateway ? GatewayThresholds() : UnenforcedThresholds(),
         };
@@ -268,7 +276,7 @@ internal sealed class RunPlan(LoadTestOptions options, TestBed bed, Payloads pay
         log.WriteLine($"JIT warm-up: {options.JitWarmup.TotalSeconds:0} s over {scenarios.Count} scenarios, not recorded");
         foreach (var scenario in scenarios)
         {
-            _ = await ScenarioRunner.RunAsync(scenario, each, TimeSpan.FromMilliseconds(200), options.RequestTimeout, probes: null, ct);
+            _ = await ScenarioRunner.RunAsync(scenario, each, TimeSpan.FromMilliseconds(200), options.RequestTimeout, bed: null, ct);
         }
     }
 
@@ -286,7 +294,7 @@ internal sealed class RunPlan(LoadTestOptions options, TestBed bed, Payloads pay
         }
 
         log.WriteLine($"interleaved, {options.Rounds} round(s): {string.Join(", ", selected.Select(s => s.Name))}");
-        var ran = await ScenarioRunner.RunInterleavedAsync(selected, options.Rounds, options.Warmup, options.Duration, options.RequestTimeout, _probes, ct);
+        var ran = await ScenarioRunner.RunInterleavedAsync(selected, options.Rounds, options.Warmup, options.Duration, options.RequestTimeout, _hooks, ct);
         for (var i = 0; i < ran.Length; i++)
         {
             Log(ran[i]);
@@ -314,7 +322,7 @@ internal sealed class RunPlan(LoadTestOptions options, TestBed bed, Payloads pay
             _poolNext = 0;
         }
 
-        var result = await ScenarioRunner.RunAsync(scenario, options.Warmup, options.Duration, options.RequestTimeout, _probes, ct);
+        var result = await ScenarioRunner.RunAsync(scenario, options.Warmup, options.Duration, options.RequestTimeout, _hooks, ct);
         Log(result);
         _results.Add(result);
         return result;

@@ -16,26 +16,15 @@ public sealed class FloorProxyTests : IAsyncLifetime
 {
     private const string Good = """{"a":[1,2.5,{"b":"c\u00e9"}],"d":null}""";
     private RecordingUpstream _upstream = null!;
-    private string _config = "";
 
     public async Task InitializeAsync()
     {
         _upstream = await RecordingUpstream.StartAsync();
-        _config = Path.Combine(Path.GetTempPath(), $"floor-proxy-{Guid.NewGuid():N}.json");
-        await File.WriteAllTextAsync(_config, $$"""
-            {
-              "ReverseProxy": {
-                "Routes": { "all": { "ClusterId": "up", "Match": { "Path": "{**catch-all}" } } },
-                "Clusters": { "up": { "Destinations": { "d": { "Address": "{{_upstream.BaseAddress}}" } } } }
-              }
-            }
-            """);
     }
 
     public async Task DisposeAsync()
     {
         await _upstream.DisposeAsync();
-        File.Delete(_config);
     }
 
     [Fact]
@@ -130,37 +119,13 @@ public sealed class FloorProxyTests : IAsyncLifetime
         await response.Body.WriteAsync(bytes.AsMemory(bytes.Length / 2));
     }
 
-    private async Task<Proxy> StartAsync(bool bufferJson)
+    private async Task<PlainProxyProcess> StartAsync(bool bufferJson)
     {
-        var options = LoadTestOptions.Parse([]);
-        var dll = Path.Combine(options.RepoRoot, "src", "PlainProxy", "bin", options.Configuration, "net10.0", "PlainProxy.dll");
-        Assert.True(File.Exists(dll), $"{dll} not built");
-        var port = ManagedProcess.FreePort();
-        var address = new Uri($"http://127.0.0.1:{port}");
-        string[] args = [dll, "--config", _config, "--urls", address.ToString().TrimEnd('/'), .. bufferJson ? new[] { "--buffer-json", "true" } : []];
-        var log = Path.Combine(Path.GetTempPath(), $"floor-proxy-{port}.log");
-        var process = ManagedProcess.Start(bufferJson ? "floorproxy" : "plainproxy", "dotnet", args, options.RepoRoot, log);
-        try
-        {
-            using var probe = new HttpClient { Timeout = TimeSpan.FromSeconds(2) };
-            await process.WaitUntilAsync(async () => { using var r = await probe.GetAsync(new Uri(address, "/healthz")); return true; }, TimeSpan.FromSeconds(30), log);
+        var proxy = await PlainProxyProcess.StartAsync(_upstream.BaseAddress, bufferJson);
 
-            // The readiness probes went through to the upstream: forget them, and answer by echoing again.
-            _upstream.Reset();
-            return new Proxy(process, address);
-        }
-        catch
-        {
-            process.Dispose();
-            throw;
-        }
-    }
-
-    private sealed class Proxy(ManagedProcess process, Uri address) : IDisposable
-    {
-        public Uri Address { get; } = address;
-
-        public void Dispose() => process.Dispose();
+        // The readiness probes went through to the upstream: forget them, and answer by echoing again.
+        _upstream.Reset();
+        return proxy;
     }
 
     /// <summary>A JSON body whose length is not known up front, so HttpClient sends it chunked.</summary>
