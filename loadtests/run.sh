@@ -8,6 +8,8 @@
 #                  --pin-proxies (proxies on CPU 1, the rest on CPU 0: the p99 goal's run, see README)
 #                  --floor (also a plain YARP that buffers and checks every JSON body, no enforcement: the
 #                           8 KB rows' floor, measured beside the gateway; see README)
+#                  --floor-burn US (also a second floor doing US µs of CPU work per request, GET 8 KB only:
+#                           what a µs per request costs in p99 at the fixed rate, in the same run)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 command -v redis-server >/dev/null || { echo "redis-server not found: apt-get install -y redis-server" >&2; exit 2; }

@@ -60,6 +60,14 @@ internal sealed class LoadTestOptions
     public bool Floor { get; set; }
 
     /// <summary>
+    /// Microseconds of CPU work per request for a second floor proxy (PlainProxy --buffer-json --burn-us),
+    /// run beside the first in the GET 8 KB capacity and fixed-rate groups (--floor-burn US, which
+    /// implies --floor); 0 for none. Two floors a known amount of CPU apart measure, in one run, how
+    /// much p99 at the fixed rate a microsecond per request costs.
+    /// </summary>
+    public double FloorBurnUs { get; set; }
+
+    /// <summary>
     /// Leaves each proxy's upstream pool as large as the opening happens to make it (--cold-pools),
     /// instead of filling it to the scenario's connection limit (<see cref="Engine.UpstreamPoolFill"/>):
     /// for comparing with runs made before the fill existed.
@@ -99,6 +107,7 @@ internal sealed class LoadTestOptions
                 case "--pin-proxies": o.PinProxies = true; break;
                 case "--floor": o.Floor = true; break;
                 case "--cold-pools": o.ColdPools = true; break;
+                case "--floor-burn": o.FloorBurnUs = double.Parse(Next(), CultureInfo.InvariantCulture) is var us and > 0 ? us : throw new ArgumentException("--floor-burn must be above 0"); o.Floor = true; break;
                 case "--fixed-rate": o.FixedRate = double.Parse(Next(), CultureInfo.InvariantCulture) is var r and > 0 ? r : throw new ArgumentException("--fixed-rate must be above 0"); break;
                 case "--command": o.Command = Next(); break;
                 case "-h" or "--help": throw new ArgumentException(Usage);
@@ -139,7 +148,7 @@ internal sealed class LoadTestOptions
 
     public const string Usage = """
         usage: Gateway.LoadTests [--out DIR] [--duration S] [--warmup S] [--jit-warmup S] [--concurrency N] [--smoke]
-                                 [--rounds N] [--no-wrk] [--enforce-goals] [--only a,b] [--pin-proxies] [--floor] [--cold-pools] [--fixed-rate R] [--configuration Release|Debug] [--root REPO]
+                                 [--rounds N] [--no-wrk] [--enforce-goals] [--only a,b] [--pin-proxies] [--floor] [--floor-burn US] [--cold-pools] [--fixed-rate R] [--configuration Release|Debug] [--root REPO]
         """;
 
     private static string FindRepoRoot(string start)

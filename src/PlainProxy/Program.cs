@@ -4,10 +4,12 @@
 // connections alike (the gateway's Gateway:ClientKeepAliveTimeout and Gateway:UpstreamIdleTimeout,
 // with the gateway's defaults when the file leaves them out).
 //
-//   dotnet PlainProxy.dll --config <file> --urls http://127.0.0.1:PORT [--buffer-json true]
+//   dotnet PlainProxy.dll --config <file> --urls http://127.0.0.1:PORT [--buffer-json true] [--burn-us N]
 //
 // With --buffer-json true it holds and checks every JSON body before forwarding it (BufferedJson.cs):
-// the load tests' measure of what buffering and one check cost without any enforcement.
+// the load tests' measure of what buffering and one check cost without any enforcement. With
+// --burn-us N it also does N microseconds of CPU work on every request (CpuBurn.cs): the load tests'
+// second floor, for measuring what a microsecond of CPU per request costs in p99.
 using PlainProxy;
 using Yarp.ReverseProxy.Transforms;
 
@@ -33,6 +35,13 @@ var upstreamIdle = builder.Configuration.GetValue("Gateway:UpstreamIdleTimeout",
 builder.WebHost.ConfigureKestrel(k => k.Limits.KeepAliveTimeout = keepAlive);
 
 var bufferJson = builder.Configuration.GetValue<bool>("buffer-json");
+var burnMicroseconds = builder.Configuration.GetValue<double>("burn-us");
+if (burnMicroseconds < 0)
+{
+    throw new ArgumentException("--burn-us must be 0 or more");
+}
+
+var burn = burnMicroseconds > 0 ? CpuBurn.Calibrate(burnMicroseconds) : null;
 var proxy = builder.Services.AddReverseProxy()
     .LoadFromConfig(builder.Configuration.GetSection("ReverseProxy"))
     .ConfigureHttpClient((_, handler) => handler.PooledConnectionIdleTimeout = upstreamIdle);
@@ -42,12 +51,30 @@ if (bufferJson)
 }
 
 var app = builder.Build();
-if (bufferJson)
+if (burn is not null)
 {
-    // Plain YARP's pipeline (what the parameterless MapReverseProxy builds) with the body check in front.
-    app.MapReverseProxy(static pipeline =>
+    CpuBurn.LogCalibrated(app.Logger, burnMicroseconds, burn.Steps);
+}
+
+if (bufferJson || burn is not null)
+{
+    // Plain YARP's pipeline (what the parameterless MapReverseProxy builds) with the burn and the body check in front.
+    app.MapReverseProxy(pipeline =>
     {
-        pipeline.Use(BufferedJson.BufferRequestAsync);
+        if (burn is not null)
+        {
+            pipeline.Use((context, next) =>
+            {
+                burn.Run();
+                return next();
+            });
+        }
+
+        if (bufferJson)
+        {
+            pipeline.Use(BufferedJson.BufferRequestAsync);
+        }
+
         pipeline.UseSessionAffinity();
         pipeline.UseLoadBalancing();
         pipeline.UsePassiveHealthChecks();

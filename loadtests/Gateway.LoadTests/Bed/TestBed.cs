@@ -35,6 +35,7 @@ internal sealed class TestBed : IAsyncDisposable
         AdminPort = ManagedProcess.FreePort();
         PlainPort = ManagedProcess.FreePort();
         FloorPort = ManagedProcess.FreePort();
+        FloorBurnPort = ManagedProcess.FreePort();
     }
 
     public int RedisPort { get; }
@@ -50,6 +51,9 @@ internal sealed class TestBed : IAsyncDisposable
     /// <summary>The floor proxy's port (PlainProxy --buffer-json), listening only under --floor.</summary>
     public int FloorPort { get; }
 
+    /// <summary>The burned floor's port (the floor proxy with --burn-us), listening only under --floor-burn.</summary>
+    public int FloorBurnPort { get; }
+
     public Uri Direct => new($"http://127.0.0.1:{ApiPort}");
 
     public Uri Gateway => new($"http://127.0.0.1:{ProxyPort}");
@@ -59,6 +63,8 @@ internal sealed class TestBed : IAsyncDisposable
     public Uri Plain => new($"http://127.0.0.1:{PlainPort}");
 
     public Uri Floor => new($"http://127.0.0.1:{FloorPort}");
+
+    public Uri FloorBurn => new($"http://127.0.0.1:{FloorBurnPort}");
 
     public string ConfigPath { get; private set; } = "";
 
@@ -115,13 +121,16 @@ internal sealed class TestBed : IAsyncDisposable
         ConfigPath = Path.Combine(_options.OutputDirectory, "loadtest-gateway.json");
         await File.WriteAllTextAsync(ConfigPath, GenerateConfig(Path.Combine(root, "config", "gateway.json")));
 
-        log.WriteLine($"starting redis :{RedisPort}, SampleApi :{ApiPort}, gateway :{ProxyPort}/:{AdminPort}, plain YARP :{PlainPort}{(_options.Floor ? $", floor proxy :{FloorPort}" : "")} ({cfg})");
+        log.WriteLine($"starting redis :{RedisPort}, SampleApi :{ApiPort}, gateway :{ProxyPort}/:{AdminPort}, plain YARP :{PlainPort}{(_options.Floor ? $", floor proxy :{FloorPort}" : "")}{(_options.FloorBurnUs > 0 ? $", burned floor :{FloorBurnPort}" : "")} ({cfg})");
         StartRedis();
         var dotnet = Environment.ProcessPath is { } p && Path.GetFileNameWithoutExtension(p) == "dotnet" ? p : "dotnet";
         var sample = _upstream = Launch("sampleapi", dotnet, [sampleDll, "--urls", Direct.ToString().TrimEnd('/')], _options.PinProxies ? OneCpuThreadPool : null);
         var gateway = LaunchProxy("gateway", dotnet, [gatewayDll, "--config", ConfigPath]);
         var plain = LaunchProxy("plainproxy", dotnet, [plainDll, "--config", ConfigPath, "--urls", Plain.ToString().TrimEnd('/')]);
         var floor = _options.Floor ? LaunchProxy(FloorProcess, dotnet, [plainDll, "--config", ConfigPath, "--urls", Floor.ToString().TrimEnd('/'), "--buffer-json", "true"]) : null;
+        var floorBurn = _options.FloorBurnUs > 0
+            ? LaunchProxy(FloorBurnProcess, dotnet, [plainDll, "--config", ConfigPath, "--urls", FloorBurn.ToString().TrimEnd('/'), "--buffer-json", "true", "--burn-us", _options.FloorBurnUs.ToString(System.Globalization.CultureInfo.InvariantCulture)])
+            : null;
 
         using var probe = new HttpClient { Timeout = TimeSpan.FromSeconds(2) };
         var timeout = TimeSpan.FromSeconds(30);
@@ -131,7 +140,8 @@ internal sealed class TestBed : IAsyncDisposable
             sample.WaitUntilAsync(async () => (await probe.GetAsync(new Uri(Direct, "/healthz"))).IsSuccessStatusCode, timeout, LogPath("sampleapi")),
             gateway.WaitUntilAsync(async () => (await probe.GetAsync(new Uri(Admin, "/readyz"))).IsSuccessStatusCode, timeout, LogPath("gateway")),
             plain.WaitUntilAsync(async () => { using var r = await probe.GetAsync(new Uri(Plain, "/healthz")); return true; }, timeout, LogPath("plainproxy")),
-            floor?.WaitUntilAsync(async () => { using var r = await probe.GetAsync(new Uri(Floor, "/healthz")); return true; }, timeout, LogPath(FloorProcess)) ?? Task.CompletedTask);
+            floor?.WaitUntilAsync(async () => { using var r = await probe.GetAsync(new Uri(Floor, "/healthz")); return true; }, timeout, LogPath(FloorProcess)) ?? Task.CompletedTask,
+            floorBurn?.WaitUntilAsync(async () => { using var r = await probe.GetAsync(new Uri(FloorBurn, "/healthz")); return true; }, timeout, LogPath(FloorBurnProcess)) ?? Task.CompletedTask);
     }
 
     /// <summary>
@@ -145,12 +155,16 @@ internal sealed class TestBed : IAsyncDisposable
     /// <summary>The floor proxy's process name, in logs and in the report's CPU table.</summary>
     public const string FloorProcess = "floorproxy";
 
+    /// <summary>The burned floor's process name (the floor proxy with --burn-us).</summary>
+    public const string FloorBurnProcess = "floorburnproxy";
+
     /// <summary>The bed process that serves a scenario's target ("gateway", "yarp", "floor"); null for the upstream itself.</summary>
     public static string? ProxyProcess(string target) => target switch
     {
         "gateway" => "gateway",
         "yarp" => "plainproxy",
         "floor" => FloorProcess,
+        "floorburn" => FloorBurnProcess,
         _ => null,
     };
 

@@ -8,38 +8,55 @@ namespace ConsentGateway.LoadTests.Plan;
 /// Reference rows of a --floor run: the floor proxy (plain YARP that holds and checks each JSON body,
 /// nothing more) against plain YARP, measured as the gateway's goals are. They have no goal of their
 /// own; they say how much of the gateway's distance from plain YARP any fail-closed body check costs.
+/// Under --floor-burn the burned floor (the same plus fixed CPU work per request) gets the same rows,
+/// and its p99 against the floor's: what that much CPU per request costs in p99, in this run.
 /// </summary>
 internal static class FloorRatios
 {
     private const string Reference = "none: reference (buffering and one check, no enforcement)";
 
-    public static void Add(RunReport report, IReadOnlyList<ScenarioResult> results, ScenarioResult yarpFixed, ScenarioResult floorFixed)
+    public static void Add(RunReport report, IReadOnlyList<ScenarioResult> results, ScenarioResult yarpFixed, ScenarioResult floorFixed, ScenarioResult? burnedFixed)
     {
         ScenarioResult? Find(string name) => results.FirstOrDefault(r => r.Name == name && r.Requests > 0);
 
-        foreach (var name in new[] { "get", "post" })
+        foreach (var (target, label) in new[] { ("floor", "floor"), ("floorburn", "burned floor") })
         {
-            var floor = Find($"floor-{name}-8k");
-            var yarp = Find($"yarp-{name}-8k");
-            if (floor is null || yarp is null || yarp.ThroughputRps <= 0)
+            foreach (var name in new[] { "get", "post" })
             {
-                continue;
-            }
+                var floor = Find($"{target}-{name}-8k");
+                var yarp = Find($"yarp-{name}-8k");
+                if (floor is null || yarp is null || yarp.ThroughputRps <= 0)
+                {
+                    continue;
+                }
 
-            var label = $"throughput floor / yarp, {name.ToUpperInvariant()} 8k";
-            Row($"{label}, all rounds pooled", floor, yarp, Math.Round(floor.ThroughputRps / yarp.ThroughputRps, 3));
-            if (GoalRatios.PairedMedianRatio(floor.RoundThroughputRps, yarp.RoundThroughputRps) is { } paired)
-            {
-                Row($"{label}, median over {floor.RoundThroughputRps.Count} paired rounds", floor, yarp, Math.Round(paired, 3));
+                var rowLabel = $"throughput {label} / yarp, {name.ToUpperInvariant()} 8k";
+                Row($"{rowLabel}, all rounds pooled", floor, yarp, Math.Round(floor.ThroughputRps / yarp.ThroughputRps, 3));
+                if (GoalRatios.PairedMedianRatio(floor.RoundThroughputRps, yarp.RoundThroughputRps) is { } paired)
+                {
+                    Row($"{rowLabel}, median over {floor.RoundThroughputRps.Count} paired rounds", floor, yarp, Math.Round(paired, 3));
+                }
             }
         }
 
-        if (floorFixed.Requests > 0 && yarpFixed.Requests > 0)
+        P99Rows("the floor", "plain YARP", floorFixed, yarpFixed);
+        if (burnedFixed is not null)
         {
-            Row(string.Create(CultureInfo.InvariantCulture, $"p99 added by the floor over plain YARP at {floorFixed.OfferedRps:0} req/s, GET 8k, all rounds pooled (ms)"), floorFixed, yarpFixed, Math.Round(floorFixed.P99Ms - yarpFixed.P99Ms, 3));
-            if (GoalRatios.PairedMedianDifference(floorFixed.RoundP99Ms, yarpFixed.RoundP99Ms) is { } paired)
+            P99Rows("the burned floor", "plain YARP", burnedFixed, yarpFixed);
+            P99Rows("the burned floor", "the floor", burnedFixed, floorFixed);
+        }
+
+        void P99Rows(string what, string over, ScenarioResult numerator, ScenarioResult denominator)
+        {
+            if (numerator.Requests > 0 && denominator.Requests > 0)
             {
-                Row($"p99 added by the floor, same rate, median over {floorFixed.RoundP99Ms.Count} paired rounds (ms)", floorFixed, yarpFixed, Math.Round(paired, 3));
+                Row(string.Create(CultureInfo.InvariantCulture, $"p99 added by {what} over {over} at {numerator.OfferedRps:0} req/s, GET 8k, all rounds pooled (ms)"), numerator, denominator, Math.Round(numerator.P99Ms - denominator.P99Ms, 3));
+                if (GoalRatios.PairedMedianDifference(numerator.RoundP99Ms, denominator.RoundP99Ms) is { } paired)
+                {
+                    // Over plain YARP the name stays as earlier reports wrote it (loadtests/cpu-vs-p99.py reads it).
+                    var pairedName = over == "plain YARP" ? $"p99 added by {what}, same rate" : $"p99 added by {what} over {over}, same rate";
+                    Row($"{pairedName}, median over {numerator.RoundP99Ms.Count} paired rounds (ms)", numerator, denominator, Math.Round(paired, 3));
+                }
             }
         }
 

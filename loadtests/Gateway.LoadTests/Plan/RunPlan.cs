@@ -40,7 +40,8 @@ internal sealed class RunPlan(LoadTestOptions options, TestBed bed, Payloads pay
 
         // 1. Capacity, closed model: GET (response filtered) for all three sizes, then POST /echo (filtered both ways).
         //    Scenarios compared with each other run in interleaved rounds (direct, yarp, gateway, direct, …).
-        //    Under --floor the 8 KB groups also run the floor proxy (buffer and check, no enforcement).
+        //    Under --floor the 8 KB groups also run the floor proxy (buffer and check, no enforcement),
+        //    and under --floor-burn the GET 8 KB group the burned floor too (the same, plus fixed CPU work per request).
         foreach (var size in sizes)
         {
             List<Scenario> group =
@@ -52,6 +53,11 @@ internal sealed class RunPlan(LoadTestOptions options, TestBed bed, Payloads pay
             if (WithFloor(size))
             {
                 group.Add(GetScenario("floor", bed.Floor, size, LoadShape.ClosedModel(c)));
+            }
+
+            if (WithFloorBurn(size))
+            {
+                group.Add(GetScenario("floorburn", bed.FloorBurn, size, LoadShape.ClosedModel(c)));
             }
 
             await RunGroupAsync(group, ct);
@@ -91,6 +97,11 @@ internal sealed class RunPlan(LoadTestOptions options, TestBed bed, Payloads pay
         {
             // Last in the round, so the A/A control above still directly follows the gateway's round.
             fixedScenarios.Add(GetScenario("floor", bed.Floor, Size.Medium, LoadShape.FixedRate(rate, openConnections), "-fixed"));
+        }
+
+        if (options.FloorBurnUs > 0)
+        {
+            fixedScenarios.Add(GetScenario("floorburn", bed.FloorBurn, Size.Medium, LoadShape.FixedRate(rate, openConnections), "-fixed"));
         }
 
         var fixedGroup = await RunGroupAsync(fixedScenarios, ct);
@@ -167,7 +178,7 @@ internal sealed class RunPlan(LoadTestOptions options, TestBed bed, Payloads pay
         GoalRatios.Add(report, _results, yarpFixed, gwFixed, yarpAgain, rateGiven: options.FixedRate is not null);
         if (options.Floor)
         {
-            FloorRatios.Add(report, _results, yarpFixed, fixedGroup[3]);
+            FloorRatios.Add(report, _results, yarpFixed, fixedGroup[3], options.FloorBurnUs > 0 ? fixedGroup[4] : null);
         }
 
         report.Evaluate(options.EnforceGoals);
@@ -180,10 +191,16 @@ internal sealed class RunPlan(LoadTestOptions options, TestBed bed, Payloads pay
         return new BedHooks(new HostCpu(bed.Processes), sockets, new UpstreamPoolFill(options.ColdPools ? () => null : bed.HoldUpstream, sockets));
     }
 
-    private static string Unenforced(string target) =>
-        target == "floor" ? ", no enforcement; each JSON body buffered whole and checked (UTF-8, Utf8JsonReader) before it is forwarded" : ", no enforcement";
+    private string Unenforced(string target) => target switch
+    {
+        "floor" => ", no enforcement; each JSON body buffered whole and checked (UTF-8, Utf8JsonReader) before it is forwarded",
+        "floorburn" => string.Create(CultureInfo.InvariantCulture, $", the floor proxy plus {options.FloorBurnUs:0.#} µs of CPU work per request (--floor-burn)"),
+        _ => ", no enforcement",
+    };
 
     private bool WithFloor(Size size) => options.Floor && size == Size.Medium;
+
+    private bool WithFloorBurn(Size size) => options.FloorBurnUs > 0 && size == Size.Medium;
 
     private Scenario GetScenario(string target, Uri baseUri, Size size, LoadShape shape, string suffix = "")
     {
@@ -259,6 +276,11 @@ internal sealed class RunPlan(LoadTestOptions options, TestBed bed, Payloads pay
             if (WithFloor(size))
             {
                 scenarios.Add(GetScenario("floor", bed.Floor, size, LoadShape.ClosedModel(concurrency)));
+            }
+
+            if (WithFloorBurn(size))
+            {
+                scenarios.Add(GetScenario("floorburn", bed.FloorBurn, size, LoadShape.ClosedModel(concurrency)));
             }
         }
 

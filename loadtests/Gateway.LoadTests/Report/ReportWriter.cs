@@ -190,9 +190,8 @@ internal static class ReportWriter
             return;
         }
 
-        string[] processes = r.Scenarios.Exists(s => s.RoundCpuPerRequestUs.ContainsKey(Bed.TestBed.FloorProcess))
-            ? [HostCpu.LoadGenerator, "redis-server", "sampleapi", "plainproxy", "gateway", Bed.TestBed.FloorProcess]
-            : [HostCpu.LoadGenerator, "redis-server", "sampleapi", "plainproxy", "gateway"];
+        string[] processes = [HostCpu.LoadGenerator, "redis-server", "sampleapi", "plainproxy", "gateway",
+            .. new[] { Bed.TestBed.FloorProcess, Bed.TestBed.FloorBurnProcess }.Where(p => r.Scenarios.Exists(s => s.RoundCpuPerRequestUs.ContainsKey(p)))];
         line("");
         line("## CPU per request, by process");
         line("");

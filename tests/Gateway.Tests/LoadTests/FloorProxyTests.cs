@@ -107,6 +107,46 @@ public sealed class FloorProxyTests : IAsyncLifetime
         Assert.Null(received.Header("Transfer-Encoding"));
     }
 
+    [Fact]
+    public async Task The_burned_floor_spends_at_least_its_burn_on_every_request_and_still_checks()
+    {
+        const int Requests = 20;
+        const double BurnMicroseconds = 5_000;
+        using var burned = await StartAsync(bufferJson: true, BurnMicroseconds);
+        using var client = new HttpClient { BaseAddress = burned.Address };
+        _upstream.Respond(async (context, _) => await WriteInTwoChunksAsync(context.Response, Good));
+        for (var i = 0; i < 10; i++)
+        {
+            // Past the first requests' compilations, which cost CPU of their own.
+            using var warm = await client.GetAsync(new Uri("/profile", UriKind.Relative));
+        }
+
+        var before = CpuTime(burned.Id);
+        for (var i = 0; i < Requests; i++)
+        {
+            using var response = await client.GetAsync(new Uri("/profile", UriKind.Relative));
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+            Assert.Equal(Good, await response.Content.ReadAsStringAsync());
+        }
+
+        var spent = CpuTime(burned.Id) - before;
+
+        // A lower bound only (the burn is a count of steps calibrated on this machine's fastest
+        // moment, so a busy machine makes it dearer, never cheaper); half of it leaves room for the
+        // clock's granularity. Twenty proxied requests without the burn use a few milliseconds.
+        Assert.True(spent >= TimeSpan.FromMicroseconds(Requests * BurnMicroseconds / 2), $"{Requests} requests used {spent.TotalMilliseconds:0.0} ms of CPU");
+
+        _upstream.Respond(async (context, _) => await WriteInTwoChunksAsync(context.Response, "[1,]"));
+        using var malformed = await client.GetAsync(new Uri("/profile", UriKind.Relative));
+        Assert.Equal(HttpStatusCode.BadGateway, malformed.StatusCode);
+    }
+
+    private static TimeSpan CpuTime(int processId)
+    {
+        using var process = System.Diagnostics.Process.GetProcessById(processId);
+        return process.TotalProcessorTime;
+    }
+
     private static StringContent Json(string text) => new(text, Encoding.UTF8, "application/json");
 
     private static async Task WriteInTwoChunksAsync(HttpResponse response, string json)
@@ -119,9 +159,9 @@ public sealed class FloorProxyTests : IAsyncLifetime
         await response.Body.WriteAsync(bytes.AsMemory(bytes.Length / 2));
     }
 
-    private async Task<PlainProxyProcess> StartAsync(bool bufferJson)
+    private async Task<PlainProxyProcess> StartAsync(bool bufferJson, double burnMicroseconds = 0)
     {
-        var proxy = await PlainProxyProcess.StartAsync(_upstream.BaseAddress, bufferJson);
+        var proxy = await PlainProxyProcess.StartAsync(_upstream.BaseAddress, bufferJson, burnMicroseconds);
 
         // The readiness probes went through to the upstream: forget them, and answer by echoing again.
         _upstream.Reset();

@@ -20,4 +20,24 @@ public sealed class LoadTestOptionsTests
         var ex = Assert.Throws<ArgumentException>(() => LoadTestOptions.Parse(["--fixed-rate", rate]));
         Assert.Contains("--fixed-rate must be above 0", ex.Message, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public void A_burned_floor_runs_beside_the_floor()
+    {
+        var none = LoadTestOptions.Parse(["--floor"]);
+        Assert.Equal(0, none.FloorBurnUs);
+
+        var burned = LoadTestOptions.Parse(["--floor-burn", "20"]);
+        Assert.Equal(20, burned.FloorBurnUs);
+        Assert.True(burned.Floor);
+    }
+
+    [Theory]
+    [InlineData("0")]
+    [InlineData("-1")]
+    public void A_burn_of_nothing_is_refused(string microseconds)
+    {
+        var ex = Assert.Throws<ArgumentException>(() => LoadTestOptions.Parse(["--floor-burn", microseconds]));
+        Assert.Contains("--floor-burn must be above 0", ex.Message, StringComparison.Ordinal);
+    }
 }

@@ -17,7 +17,7 @@ public sealed class LoadTestSmokeTests(ITestOutputHelper output)
     {
         await InTempDirectoryAsync(async dir =>
         {
-            var options = LoadTestOptions.Parse(["--smoke", "--floor", "--out", dir]);
+            var options = LoadTestOptions.Parse(["--smoke", "--floor-burn", "20", "--out", dir]);
             using var log = new StringWriter();
             using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(2));
             var (report, exitCode) = await LoadTestProgram.RunAsync(options, log, timeout.Token);
@@ -33,8 +33,8 @@ public sealed class LoadTestSmokeTests(ITestOutputHelper output)
 
             string[] expected =
             [
-                "direct-get-8k", "yarp-get-8k", "gateway-l1-get-8k", "floor-get-8k", "yarp-post-8k", "gateway-l1-post-8k", "floor-post-8k",
-                "yarp-get-8k-fixed", "gateway-l1-get-8k-fixed", "yarp-get-8k-fixed-again", "floor-get-8k-fixed",
+                "direct-get-8k", "yarp-get-8k", "gateway-l1-get-8k", "floor-get-8k", "floorburn-get-8k", "yarp-post-8k", "gateway-l1-post-8k", "floor-post-8k",
+                "yarp-get-8k-fixed", "gateway-l1-get-8k-fixed", "yarp-get-8k-fixed-again", "floor-get-8k-fixed", "floorburn-get-8k-fixed",
                 "gateway-l2-post-8k", "gateway-churn-get-8k", "gateway-redis-down-post-8k",
             ];
             Assert.Equal(expected, report.Scenarios.Select(s => s.Name));
@@ -89,7 +89,7 @@ public sealed class LoadTestSmokeTests(ITestOutputHelper output)
 
             // Answers without enforcement carry the marker values the gateway's leak check looks for, so
             // that check could see a leak; the gateway's answers to the same requests carry none.
-            Assert.All(report.Scenarios.Where(s => s.Target is "direct" or "yarp" or "floor"), s => Assert.True(s.Ok > 0 && s.WithMarker >= s.Ok, $"{s.Name}: {s.WithMarker} of {s.Ok} successful answers carried a marker"));
+            Assert.All(report.Scenarios.Where(s => s.Target is "direct" or "yarp" or "floor" or "floorburn"), s => Assert.True(s.Ok > 0 && s.WithMarker >= s.Ok, $"{s.Name}: {s.WithMarker} of {s.Ok} successful answers carried a marker"));
             Assert.Equal(0, report.Scenarios.Single(s => s.Name == "gateway-l1-get-8k").WithMarker);
 
             // The comparisons the report must show were computed (their values are not asserted here).
@@ -99,6 +99,8 @@ public sealed class LoadTestSmokeTests(ITestOutputHelper output)
             Assert.Contains(report.Ratios, r => r.Name == "Redis down: responses with a leaked field");
             Assert.Contains(report.Ratios, r => r.IsControl && r.Name.StartsWith("throughput floor / yarp, POST 8k", StringComparison.Ordinal));
             Assert.Contains(report.Ratios, r => r.IsControl && r.Name.StartsWith("p99 added by the floor", StringComparison.Ordinal));
+            Assert.Contains(report.Ratios, r => r.IsControl && r.Name.StartsWith("p99 added by the burned floor over the floor", StringComparison.Ordinal));
+            Assert.Contains(report.Ratios, r => r.IsControl && r.Name.StartsWith("throughput burned floor / yarp, GET 8k", StringComparison.Ordinal));
 
             // Correctness thresholds (no errors, no 5xx, no leaked field, Redis down fails closed) hold even at smoke rates.
             Assert.True(report.Passed, "thresholds failed: " + string.Join("; ", report.Failures));

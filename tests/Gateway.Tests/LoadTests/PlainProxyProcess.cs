@@ -4,7 +4,7 @@ using ConsentGateway.LoadTests.Bed;
 namespace ConsentGateway.Tests.LoadTests;
 
 /// <summary>
-/// The built PlainProxy binary (plain YARP, or the floor proxy with --buffer-json) in its own process,
+/// The built PlainProxy binary (plain YARP, or the floor proxy with --buffer-json, with or without --burn-us) in its own process,
 /// forwarding every path to one upstream, as the load tests run it.
 /// </summary>
 internal sealed class PlainProxyProcess : IDisposable
@@ -24,7 +24,7 @@ internal sealed class PlainProxyProcess : IDisposable
     public int Id => _process.Id;
 
     /// <summary>Starts it and waits until it answers; the readiness probes reach the upstream too.</summary>
-    public static async Task<PlainProxyProcess> StartAsync(string upstreamBaseAddress, bool bufferJson)
+    public static async Task<PlainProxyProcess> StartAsync(string upstreamBaseAddress, bool bufferJson, double burnMicroseconds = 0)
     {
         var options = LoadTestOptions.Parse([]);
         var dll = Path.Combine(options.RepoRoot, "src", "PlainProxy", "bin", options.Configuration, "net10.0", "PlainProxy.dll");
@@ -40,9 +40,15 @@ internal sealed class PlainProxyProcess : IDisposable
             }
             """);
         var address = new Uri($"http://127.0.0.1:{port}");
-        string[] args = [dll, "--config", config, "--urls", address.ToString().TrimEnd('/'), .. bufferJson ? new[] { "--buffer-json", "true" } : []];
+        string[] args =
+        [
+            dll, "--config", config, "--urls", address.ToString().TrimEnd('/'),
+            .. bufferJson ? new[] { "--buffer-json", "true" } : [],
+            .. burnMicroseconds > 0 ? new[] { "--burn-us", burnMicroseconds.ToString(System.Globalization.CultureInfo.InvariantCulture) } : [],
+        ];
         var log = Path.Combine(Path.GetTempPath(), $"plain-proxy-{port}.log");
-        var process = ManagedProcess.Start(bufferJson ? TestBed.FloorProcess : "plainproxy", "dotnet", args, options.RepoRoot, log);
+        var name = burnMicroseconds > 0 ? TestBed.FloorBurnProcess : bufferJson ? TestBed.FloorProcess : "plainproxy";
+        var process = ManagedProcess.Start(name, "dotnet", args, options.RepoRoot, log);
         try
         {
             using var probe = new HttpClient { Timeout = TimeSpan.FromSeconds(2) };
