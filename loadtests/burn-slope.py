@@ -9,7 +9,9 @@ processes, for the same scenario), each proxy's p99 added over plain YARP at the
 median / pooled), the burned floor's p99 over the floor's, and the slope that gives: ms of p99 per
 µs of the proxy's own CPU. With that slope it sets where the gateway's p99 added would be if the
 gateway were a floor with its CPU (the floor's p99 plus the slope times the gateway's CPU above the
-floor's) beside where it is. Last, the mean of each over the runs.
+floor's) beside where it is. Last, over all the runs: the mean of each, and one least-squares
+line through every floor's and burned floor's point (CPU above plain YARP's against p99 added,
+paired and pooled), with the gateway's points set against it.
 """
 import json
 import statistics as st
@@ -49,7 +51,7 @@ def main():
     runs = sys.argv[1:]
     if not runs:
         sys.exit(__doc__)
-    rows = []
+    rows, floors, gateways = [], [], []
     print("| run | rate | CPU per GET, own µs: YARP / floor / burned / gateway | whole bed µs: YARP / floor / burned / gateway | p99 added paired / pooled, ms: floor; burned; gateway | burned over floor, ms | slope, ms per µs (paired / pooled) | gateway: measured / as a floor of its CPU (paired) |")
     print("| --- | ---: | --- | --- | --- | --- | --- | --- |")
     for run in runs:
@@ -58,6 +60,9 @@ def main():
         slope = (p99["burn-over-floor"][0] / dx, p99["burn-over-floor"][1] / dx)
         predicted = p99["floor"][0] + slope[0] * (cpu["gateway"] - cpu["floor"])
         rows.append((slope, p99["gateway"][0], predicted, dx, cpu["gateway"] - cpu["floor"]))
+        for target in ("floor", "floorburn"):
+            floors.append((cpu[target] - cpu["yarp"], *p99[target]))
+        gateways.append((cpu["gateway"] - cpu["yarp"], *p99["gateway"]))
         print(f"| {run.rstrip('/').split('/')[-1]} | {rate:.0f} | {cpu['yarp']:.0f} / {cpu['floor']:.0f} / {cpu['floorburn']:.0f} / {cpu['gateway']:.0f} "
               f"| {bed['yarp']:.0f} / {bed['floor']:.0f} / {bed['floorburn']:.0f} / {bed['gateway']:.0f} "
               f"| {p99['floor'][0]:+.2f} / {p99['floor'][1]:+.2f}; {p99['floorburn'][0]:+.2f} / {p99['floorburn'][1]:+.2f}; {p99['gateway'][0]:+.2f} / {p99['gateway'][1]:+.2f} "
@@ -67,6 +72,14 @@ def main():
         print(f"mean over {len(rows)} runs: burn {st.mean(r[3] for r in rows):.1f} µs above the floor, the gateway {st.mean(r[4] for r in rows):.1f}; "
               f"slope {st.mean(r[0][0] for r in rows):.3f} paired, {st.mean(r[0][1] for r in rows):.3f} pooled ms per µs; "
               f"the gateway's paired p99 added {st.mean(r[1] for r in rows):+.2f} measured, {st.mean(r[2] for r in rows):+.2f} as a floor of its CPU")
+        xs = [f[0] for f in floors]
+        gx = st.mean(g[0] for g in gateways)
+        for i, label in ((1, "paired"), (2, "pooled")):
+            ys = [f[i] for f in floors]
+            line = st.linear_regression(xs, ys)
+            print(f"one line through the {len(floors)} floor points, {label}: {line.slope:.4f} ms per µs above plain YARP, offset {line.intercept:+.2f} ms, "
+                  f"r {st.correlation(xs, ys):.2f}, 1 ms at {(1 - line.intercept) / line.slope:.1f} µs; the gateway at {gx:.1f} µs: "
+                  f"{st.mean(g[i] for g in gateways):+.2f} measured, {line.intercept + line.slope * gx:+.2f} on the line")
 
 
 if __name__ == "__main__":
