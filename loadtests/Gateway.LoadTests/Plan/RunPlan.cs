@@ -50,16 +50,7 @@ internal sealed class RunPlan(LoadTestOptions options, TestBed bed, Payloads pay
                 GetScenario("yarp", bed.Plain, size, LoadShape.ClosedModel(c)),
                 GetScenario("gateway-l1", bed.Gateway, size, LoadShape.ClosedModel(c)),
             ];
-            if (WithFloor(size))
-            {
-                group.Add(GetScenario("floor", bed.Floor, size, LoadShape.ClosedModel(c)));
-            }
-
-            if (WithFloorBurn(size))
-            {
-                group.Add(GetScenario("floorburn", bed.FloorBurn, size, LoadShape.ClosedModel(c)));
-            }
-
+            group.AddRange(FloorGetScenarios(size, LoadShape.ClosedModel(c)));
             await RunGroupAsync(group, ct);
         }
 
@@ -200,7 +191,18 @@ internal sealed class RunPlan(LoadTestOptions options, TestBed bed, Payloads pay
 
     private bool WithFloor(Size size) => options.Floor && size == Size.Medium;
 
-    private bool WithFloorBurn(Size size) => options.FloorBurnUs > 0 && size == Size.Medium;
+    /// <summary>The floors' GET scenarios at this size: the floor under --floor, and the burned floor too under --floor-burn (8 KB only).</summary>
+    private IEnumerable<Scenario> FloorGetScenarios(Size size, LoadShape shape)
+    {
+        if (WithFloor(size))
+        {
+            yield return GetScenario("floor", bed.Floor, size, shape);
+            if (options.FloorBurnUs > 0)
+            {
+                yield return GetScenario("floorburn", bed.FloorBurn, size, shape);
+            }
+        }
+    }
 
     private Scenario GetScenario(string target, Uri baseUri, Size size, LoadShape shape, string suffix = "")
     {
@@ -273,15 +275,7 @@ internal sealed class RunPlan(LoadTestOptions options, TestBed bed, Payloads pay
         {
             scenarios.Add(GetScenario("yarp", bed.Plain, size, LoadShape.ClosedModel(concurrency)));
             scenarios.Add(GetScenario("gateway-l1", bed.Gateway, size, LoadShape.ClosedModel(concurrency)));
-            if (WithFloor(size))
-            {
-                scenarios.Add(GetScenario("floor", bed.Floor, size, LoadShape.ClosedModel(concurrency)));
-            }
-
-            if (WithFloorBurn(size))
-            {
-                scenarios.Add(GetScenario("floorburn", bed.FloorBurn, size, LoadShape.ClosedModel(concurrency)));
-            }
+            scenarios.AddRange(FloorGetScenarios(size, LoadShape.ClosedModel(concurrency)));
         }
 
         foreach (var size in postSizes)
