@@ -57,6 +57,12 @@ public sealed class ConsentCacheRefreshTests
 
         h.Store.Gate.SetResult();
         h.Store.Gate = null;
+
+        // The read must have returned before the manual clock jumps past the flight's own deadline
+        // (StoreTimeout on the same clock), or the jump cancels it and the next lookup misses and reads
+        // again: the once-in-a-while third read CI saw. Once its duration is recorded the read's answer is
+        // in hand; its write-back follows, and a lookup meanwhile joins the flight rather than reading.
+        await ConsentCacheTests.WaitUntilAsync(() => Task.FromResult(h.Metrics.StoreDuration.Count == 2));
         h.Clock.Advance(h.Options.CacheTtl - Threshold(h, h.Options.CacheTtl));
         await ConsentCacheTests.WaitUntilAsync(async () => (await h.LookupAsync("alice")).Source == ConsentSource.L1);
         Assert.Equal(2, h.Store.Reads);
