@@ -9,13 +9,15 @@ namespace ConsentGateway.LoadTests.Plan;
 /// nothing more) against plain YARP, measured as the gateway's goals are. They have no goal of their
 /// own; they say how much of the gateway's distance from plain YARP any fail-closed body check costs.
 /// Under --floor-burn the burned floor (the same plus fixed CPU work per request) gets the same rows,
-/// and its p99 against the floor's: what that much CPU per request costs in p99, in this run.
+/// its p99 against the floor's (what that much CPU per request costs in p99, in this run) and the
+/// gateway's p99 against its own: with a burn near the gateway's CPU above the floor, that is the
+/// gateway against a proxy that spends what it spends per request and enforces nothing.
 /// </summary>
 internal static class FloorRatios
 {
     private const string Reference = "none: reference (buffering and one check, no enforcement)";
 
-    public static void Add(RunReport report, IReadOnlyList<ScenarioResult> results, ScenarioResult yarpFixed, ScenarioResult floorFixed, ScenarioResult? burnedFixed)
+    public static void Add(RunReport report, IReadOnlyList<ScenarioResult> results, ScenarioResult yarpFixed, ScenarioResult gatewayFixed, ScenarioResult floorFixed, ScenarioResult? burnedFixed)
     {
         ScenarioResult? Find(string name) => results.FirstOrDefault(r => r.Name == name && r.Requests > 0);
 
@@ -44,6 +46,7 @@ internal static class FloorRatios
         {
             P99Rows("the burned floor", "plain YARP", burnedFixed, yarpFixed);
             P99Rows("the burned floor", "the floor", burnedFixed, floorFixed);
+            P99Rows("the gateway", "the burned floor", gatewayFixed, burnedFixed);
         }
 
         void P99Rows(string what, string over, ScenarioResult numerator, ScenarioResult denominator)

@@ -169,7 +169,7 @@ internal sealed class RunPlan(LoadTestOptions options, TestBed bed, Payloads pay
         GoalRatios.Add(report, _results, yarpFixed, gwFixed, yarpAgain, rateGiven: options.FixedRate is not null);
         if (options.Floor)
         {
-            FloorRatios.Add(report, _results, yarpFixed, fixedGroup[3], options.FloorBurnUs > 0 ? fixedGroup[4] : null);
+            FloorRatios.Add(report, _results, yarpFixed, gwFixed, fixedGroup[3], options.FloorBurnUs > 0 ? fixedGroup[4] : null);
         }
 
         report.Evaluate(options.EnforceGoals);
