@@ -85,6 +85,45 @@ public sealed class GoalRatiosTests
         Assert.Equal(0.1, Single(report, "A/A control: p99 of plain YARP against itself").Value, 6);
     }
 
+    [Fact]
+    public void With_both_capacities_the_report_gives_what_they_and_plain_YARPs_own_p99_predict()
+    {
+        // Plain YARP 7,000 req/s, the gateway 6,000, the rate 3,000: the gateway has 3,000 to spare, plain YARP
+        // 4,000, so a pile-up drains 4/3 as long behind the gateway: it adds a third of plain YARP's p99.
+        var yarp = Fixed("yarp-get-8k-fixed", 4.5, [3.0, 3.3, 2.7, 3.0, 12.0]);
+        var gateway = Fixed("gateway-l1-get-8k-fixed", 5.0, [3.5, 3.6, 3.1, 3.4, 13.0]);
+        var again = Fixed("yarp-get-8k-fixed-again", 4.4, [3.1, 3.0, 3.0, 3.2, 11.0]);
+        var yarpCapacity = Capacity("yarp-get-8k", 7000);
+        var gatewayCapacity = Capacity("gateway-l1-get-8k", 6000);
+        var report = new RunReport
+        {
+            Command = "test",
+            Settings = "test",
+            Machine = new MachineInfo(2, "cpu", "mem", "os", "dotnet", "redis", "wrk", "date", "0"),
+            Scenarios = [yarpCapacity, gatewayCapacity, yarp, gateway, again],
+        };
+        GoalRatios.Add(report, report.Scenarios, yarp, gateway, again);
+
+        var pooled = Assert.Single(report.Ratios, r => r.Name.StartsWith("p99 added that the capacities predict at 3000 req/s", StringComparison.Ordinal) && r.Name.EndsWith("all rounds pooled (tail model, ms)", StringComparison.Ordinal));
+        Assert.Equal(1.5, pooled.Value, 6); // 4.5 / 3
+        Assert.True(pooled.IsControl);
+        var paired = Assert.Single(report.Ratios, r => r.Name.EndsWith("plain YARP's median round p99 (tail model, ms)", StringComparison.Ordinal));
+        Assert.Equal(1.0, paired.Value, 6); // median 3.0, / 3
+        Assert.True(paired.IsControl);
+
+        // The rate varies by run and is folded away, so runs line the prediction up beside the measured rows.
+        Assert.Equal("p99 added that the capacities predict at R req/s: plain YARP's p99 × (C_yarp - C_gateway) / (C_gateway - R), GET 8k, all rounds pooled (tail model, ms)", AcrossRuns.Key(pooled.Name));
+    }
+
+    /// <summary>A closed-model scenario: only its throughput counts here.</summary>
+    private static ScenarioResult Capacity(string name, double rps)
+    {
+        var scenario = Fixed(name, 0, []);
+        scenario.ThroughputRps = rps;
+        scenario.OfferedRps = 0;
+        return scenario;
+    }
+
     private static RunReport Judge(ScenarioResult yarp, ScenarioResult gateway, ScenarioResult again, bool rateGiven = false)
     {
         var report = new RunReport
