@@ -10,9 +10,10 @@ median / pooled), the burned floor's p99 over the floor's, and the slope that gi
 µs of the proxy's own CPU. With that slope it sets where the gateway's p99 added would be if the
 gateway were a floor with its CPU (the floor's p99 plus the slope times the gateway's CPU above the
 floor's) beside where it is, and its p99 over the burned floor's, the same rounds (with a burn near
-the gateway's distance from the floor, that is the gateway against a proxy of its CPU). Last, over all the runs: the mean of each, and one least-squares
-line through every floor's and burned floor's point (CPU above plain YARP's against p99 added,
-paired and pooled), with the gateway's points set against it.
+the gateway's distance from the floor, that is the gateway against a proxy of its CPU). Last, over
+all the runs: the mean of each, and one least-squares line through every floor's and burned
+floor's point (CPU above plain YARP's against p99 added, paired and pooled), with the gateway's
+points set against it.
 """
 import json
 import statistics as st
@@ -44,7 +45,8 @@ def figures(path):
         "floorburn": (ratio("p99 added by the burned floor, same"), ratio("p99 added by the burned floor over plain YARP at")),
         "burn-over-floor": (ratio("p99 added by the burned floor over the floor, same"), ratio("p99 added by the burned floor over the floor at")),
     }
-    # No ratio of the report gives the gateway against the burned floor; both are in every fixed-rate round.
+    # Reports before session 24 have no row for the gateway against the burned floor; both are in every
+    # fixed-rate round, so it is computed here alike for every run.
     gateway, burned = scenarios["gateway-l1-get-8k-fixed"], scenarios["floorburn-get-8k-fixed"]
     p99["gateway-over-burn"] = (st.median(g - b for g, b in zip(gateway["RoundP99Ms"], burned["RoundP99Ms"])),
                                 gateway["P99Ms"] - burned["P99Ms"])
