@@ -9,5 +9,5 @@ start_redis() { redis-server --port "$1" --bind 127.0.0.1 --save '' --appendonly
 start_sampleapi() { dotnet src/SampleApi/bin/Release/net10.0/SampleApi.dll --urls "http://127.0.0.1:$1" >"$OUT/sampleapi.log" 2>&1 & pids+=($!); }
 # start_plain CONFIG PORT / start_gateway CONFIG (its ports are in the configuration)
 # (start_plain takes extra arguments after the port: the floor proxy is start_plain CONFIG PORT --buffer-json true)
-start_plain() { dotnet src/PlainProxy/bin/Release/net10.0/PlainProxy.dll --config "$1" --urls "http://127.0.0.1:$2" "${@:3}" >"$OUT/plain.log" 2>&1 & pids+=($!); }
+start_plain() { dotnet src/PlainProxy/bin/Release/net10.0/PlainProxy.dll --config "$1" --urls "http://127.0.0.1:$2" "${@:3}" >"$OUT/plain-$2.log" 2>&1 & pids+=($!); }
 start_gateway() { dotnet src/Gateway/bin/Release/net10.0/ConsentGateway.dll --config "$1" >"$OUT/gateway.log" 2>&1 & pids+=($!); }

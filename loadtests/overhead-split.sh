@@ -3,8 +3,8 @@
 # for a purpose that may see every field of the response (no buffering: the body streams through, so
 # this is authentication, purpose, subject, the L1 lookup, headers and metrics), and the gateway for
 # `marketing` (the response is buffered, checked and rewritten: what the load test measures), in
-# interleaved rounds. The experiment purpose `everything` (basis contract, category `user`) is added
-# to a copy of the load-test configuration for the `crm` caller; nothing in the repository changes.
+# interleaved rounds. The experiment purpose `everything` is added to a copy of the load-test
+# configuration (everything-config.py); nothing in the repository changes.
 #   loadtests/overhead-split.sh [rounds] [seconds]     # default 8 rounds of 8 s per side
 # Needs redis-server and wrk. Prints each round's requests/s and the two ratios to plain YARP.
 set -euo pipefail
@@ -13,24 +13,7 @@ ROUNDS=${1:-8}; SECS=${2:-8}
 OUT=${OUT:-/tmp/overhead-split}; mkdir -p "$OUT"
 source loadtests/bed-processes.sh
 REDIS=$(free_port); API=$(free_port); PROXY=$(free_port); ADMIN=$(free_port); PLAIN=$(free_port)
-python3 - "$OUT/gateway.json" "$PROXY" "$ADMIN" "$REDIS" "$API" <<'PY'
-import json, sys
-out, proxy, admin, redis, api = sys.argv[1:]
-c = json.load(open('loadtests/results/loadtest-gateway.json'))
-urls = {'ProxyUrl': f'http://127.0.0.1:{proxy}', 'AdminUrl': f'http://127.0.0.1:{admin}',
-        'Redis': f'127.0.0.1:{redis}', 'Address': f'http://127.0.0.1:{api}/'}
-def walk(o):
-    if isinstance(o, dict):
-        for k, v in o.items():
-            if k in urls and isinstance(v, str): o[k] = urls[k]
-            else: walk(v)
-    elif isinstance(o, list):
-        for v in o: walk(v)
-walk(c)
-c['Policy']['Purposes']['everything'] = {'Basis': 'contract', 'Categories': ['user'], 'Description': 'experiment: may see every field'}
-c['Policy']['Callers']['crm']['Purposes'].append('everything')
-json.dump(c, open(out, 'w'), indent=1)
-PY
+python3 loadtests/everything-config.py "$OUT/gateway.json" "$PROXY" "$ADMIN" "$REDIS" "$API"
 dotnet build Gateway.sln -c Release -v q -nologo >/dev/null
 start_redis "$REDIS"
 start_sampleapi "$API"

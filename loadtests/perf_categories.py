@@ -12,13 +12,11 @@ import subprocess
 import sys
 
 
-def main() -> None:
-    data, us = sys.argv[1], float(sys.argv[2])
-    top = int(sys.argv[3]) if len(sys.argv) > 3 else 25
+def samples(data: str):
+    """Each sampled (group, symbol, percent) of a perf.data file: the group is the assembly of a JIT frame
+    (the gateway's own code by namespace), "kernel", or the native library."""
     out = subprocess.run(["perf", "report", "-i", data, "--no-children", "--sort", "dso,sym", "--stdio", "-g", "none"],
                          capture_output=True, text=True, check=True).stdout
-    groups = collections.Counter()
-    symbols = []
     for line in out.splitlines():
         m = re.match(r"\s+([\d.]+)%\s+(\S.*?)\s{2,}\[(.)\]\s+(.*)", line)
         if not m:
@@ -34,8 +32,17 @@ def main() -> None:
             key = "kernel"
         else:
             key = dso
+        yield key, re.sub(r"\[(OptimizedTier1|Optimized|Tier0|Tier1)\]$", "", sym)[:150], pct
+
+
+def main() -> None:
+    data, us = sys.argv[1], float(sys.argv[2])
+    top = int(sys.argv[3]) if len(sys.argv) > 3 else 25
+    groups = collections.Counter()
+    symbols = []
+    for key, sym, pct in samples(data):
         groups[key] += pct
-        symbols.append((pct, re.sub(r"\[(OptimizedTier1|Optimized|Tier0|Tier1)\]$", "", sym)[:150]))
+        symbols.append((pct, sym))
     print(f"{'group':<48}{'%':>7}{'us/req':>9}")
     for key, pct in groups.most_common(30):
         print(f"{key[:47]:<48}{pct:7.2f}{pct * us / 100:9.2f}")
