@@ -32,7 +32,8 @@ def samples(data: str):
             key = "kernel"
         else:
             key = dso
-        yield key, re.sub(r"\[(OptimizedTier1|Optimized|Tier0|Tier1)\]$", "", sym)[:150], pct
+        # The JIT tier ([Tier0], [OptimizedTier1], [QuickJitted], ...) goes, so one method's tiers add up.
+        yield key, re.sub(r"\s*\[\w+\]$", "", sym)[:150], pct
 
 
 def main() -> None:
